@@ -1,0 +1,74 @@
+"""Coordinate reference systems: choosing a metric CRS and transforming to it.
+
+pyproj is imported lazily so that commands touching one risk start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = ["WGS84", "choose_metric_crs", "transform_xy", "transformer"]
+
+WGS84 = "EPSG:4326"
+
+
+def choose_metric_crs(lon: float, lat: float) -> str:
+    """A metric CRS for data around (lon, lat).
+
+    Inside China's extent this is the CGCS2000 3-degree Gauss-Krüger projection
+    whose central meridian is nearest (without the zone number in the easting,
+    EPSG:4534-4554); elsewhere the WGS 84 UTM zone.
+
+    >>> choose_metric_crs(117.3, 39.1)
+    'EPSG:4548'
+    """
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"({lon}, {lat}) is not a longitude/latitude pair")
+    if 73.5 <= lon < 136.5 and 3 <= lat <= 54:
+        central = 3 * round(lon / 3)
+        return f"EPSG:{4534 + (central - 75) // 3}"
+    zone = min(math.floor((lon + 180) / 6) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+@functools.lru_cache(maxsize=32)
+def transformer(src: str, dst: str):
+    """A cached pyproj Transformer with x/y (lon/lat) axis order."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def same_crs(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    from pyproj import CRS
+
+    return CRS.from_user_input(a) == CRS.from_user_input(b)
+
+
+def transform_xy(x, y, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinate arrays from ``src`` to ``dst``."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if same_crs(src, dst):
+        return x.copy(), y.copy()
+    return transformer(src, dst).transform(x, y)
+
+
+def transform_geometries(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Transform an array of shapely geometries from ``src`` to ``dst``."""
+    import shapely
+
+    if same_crs(src, dst):
+        return np.asarray(geoms, dtype=object)
+    t = transformer(src, dst)
+
+    def fn(coords: np.ndarray) -> np.ndarray:
+        x, y = t.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)

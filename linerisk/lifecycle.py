@@ -1,0 +1,134 @@
+"""The life of a risk: allowed status changes, deadlines, and the hash chain that
+makes its history tamper-evident.
+
+Closed loop (闭环): reported → assigned → rectifying → awaiting_recheck → cleared;
+any open state → withdrawn (with a reason); cleared → assigned again (reopened,
+same id). Nothing here touches storage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from linerisk.errors import LineriskError
+from linerisk.model import Action, Status
+
+__all__ = [
+    "GENESIS",
+    "TRANSITIONS",
+    "WITHDRAW_REASONS",
+    "TransitionError",
+    "event_hash",
+    "next_status",
+]
+
+#: action → (states it may start from, state it leads to)
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    Action.ASSIGN: (frozenset({Status.REPORTED}), Status.ASSIGNED),
+    Action.START: (frozenset({Status.ASSIGNED}), Status.RECTIFYING),
+    Action.SUBMIT: (frozenset({Status.RECTIFYING}), Status.AWAITING_RECHECK),
+    Action.CLEAR: (frozenset({Status.AWAITING_RECHECK}), Status.CLEARED),
+    Action.WITHDRAW: (frozenset(s for s in Status if s.is_open), Status.WITHDRAWN),
+    Action.REOPEN: (frozenset({Status.CLEARED}), Status.ASSIGNED),
+}
+
+#: why a risk may leave the register without being cleared
+WITHDRAW_REASONS: dict[str, tuple[str, str]] = {
+    "duplicate": ("重复登记", "duplicate of another risk"),
+    "not_a_hazard": ("不构成隐患", "not a hazard"),
+    "outside_scope": ("不属本线管辖", "outside the register's scope"),
+}
+
+#: ``prev_hash`` of the first event in a register
+GENESIS = "0" * 64
+
+
+class TransitionError(LineriskError, ValueError):
+    """A status change the lifecycle does not allow; the message names both states."""
+
+
+def next_status(current: Status, action: Action | str, reason: str | None = None) -> Status:
+    """The status after ``action``, or :class:`TransitionError`.
+
+    >>> next_status(Status.REPORTED, "assign").value
+    'assigned'
+    >>> next_status(Status.REPORTED, "clear")
+    Traceback (most recent call last):
+    ...
+    linerisk.lifecycle.TransitionError: cannot clear a risk that is reported (已登记): ...
+    """
+    action = Action.parse(action)
+    if action not in TRANSITIONS:
+        raise TransitionError(f"{action.value} is not a status change")
+    allowed_from, target = TRANSITIONS[action]
+    if current not in allowed_from:
+        allowed = ", ".join(sorted(s.value for s in allowed_from))
+        raise TransitionError(
+            f"cannot {action.value} a risk that is {current.value} ({current.label('zh')}): "
+            f"{action.value} leads to {target.value} and is allowed only from {allowed}"
+        )
+    if action is Action.WITHDRAW:
+        if not reason:
+            raise TransitionError(
+                "withdrawing a risk needs a reason: " + ", ".join(WITHDRAW_REASONS)
+            )
+        if reason not in WITHDRAW_REASONS:
+            raise TransitionError(
+                f"unknown withdraw reason {reason!r}; choose one of " + ", ".join(WITHDRAW_REASONS)
+            )
+    return target
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return value  # json keeps 1.0 as 1.0; stable either way
+    return value
+
+
+@attrs.frozen
+class EventContent:
+    """The fields of an event that its hash covers, in a fixed order."""
+
+    seq: int
+    risk_id: int
+    at: str
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str
+    data: Mapping[str, Any]
+
+    def payload(self, prev_hash: str) -> bytes:
+        body = {
+            "seq": self.seq,
+            "risk_id": self.risk_id,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "from_status": self.from_status,
+            "to_status": self.to_status,
+            "note": self.note,
+            "data": _canonical(self.data),
+            "prev_hash": prev_hash,
+        }
+        return json.dumps(
+            body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+
+
+def event_hash(content: EventContent, prev_hash: str) -> str:
+    """SHA-256 over the event's content and the previous event's hash."""
+    return hashlib.sha256(content.payload(prev_hash)).hexdigest()

@@ -1,0 +1,592 @@
+"""The railway network in memory: lines with calibrated chainage, and the ground
+of the three verticals. Answers "where is this point" and "who answers for it"
+for whole arrays of points at once.
+
+Everything is in one projected (metric) CRS, given as ``crs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from enum import IntEnum
+
+import attrs
+import numpy as np
+import shapely
+
+from linerisk.chainage import Calibration, ChainageStatus, ChainBreakSpec, format_chainage
+from linerisk.errors import LineriskError
+from linerisk.model import (
+    ChainBreak,
+    Fence,
+    KmPost,
+    Line,
+    Location,
+    Neighbourhood,
+    Parties,
+    PoliceArea,
+    Segment,
+    Side,
+    Zone,
+)
+from linerisk.referencing import LineIndex
+from linerisk.settings import Settings
+from linerisk.zones import AREA_CODES, BAND_ORDER
+
+__all__ = ["Network", "PlaceStatus", "Referenced", "ReferencingError", "Stretch"]
+
+
+class ReferencingError(LineriskError, ValueError):
+    """A point or chainage that cannot be put on the railway; the message says why."""
+
+
+class PlaceStatus(IntEnum):
+    OK = 0
+    TOO_FAR = 1
+    NONEXISTENT_CHAINAGE = 2
+    UNKNOWN_LINE = 3
+    OUTSIDE_LINE = 4
+
+
+@attrs.frozen(eq=False)
+class Referenced:
+    """Where n points are and who answers for them, as parallel arrays.
+
+    Integer index arrays use -1 for "none" (no line within reach, no segment,
+    no police area, no neighbourhood). ``side`` is +1 left / -1 right.
+    """
+
+    network: Network
+    status: np.ndarray
+    line: np.ndarray
+    measure: np.ndarray
+    chainage: np.ndarray
+    side: np.ndarray
+    offset: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    segment: np.ndarray
+    police: np.ndarray
+    neighbourhood: np.ndarray
+    zone_width: np.ndarray
+    zone_distance: np.ndarray
+    band: np.ndarray
+    #: for points too far from every line: the nearest line and its distance
+    nearest_line: np.ndarray
+    nearest_distance: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == PlaceStatus.OK
+
+    def problem(self, i: int) -> str | None:
+        """One sentence saying why point ``i`` could not be referenced, or None."""
+        net = self.network
+        code = PlaceStatus(int(self.status[i]))
+        if code is PlaceStatus.OK:
+            return None
+        if code is PlaceStatus.TOO_FAR:
+            line = net.lines[int(self.nearest_line[i])]
+            return (
+                f"the point is {self.nearest_distance[i]:,.0f} m from the nearest line "
+                f"{line.id} ({line.name_zh}); points farther than "
+                f"{net.settings.max_distance_m:,.0f} m from every line are refused"
+            )
+        if code is PlaceStatus.NONEXISTENT_CHAINAGE:
+            line = net.lines[int(self.line[i])]
+            return (
+                f"chainage {format_chainage(self.chainage[i], prefix=line.prefix)} does not "
+                f"exist on line {line.id}: it lies inside a short chain (断链)"
+            )
+        if code is PlaceStatus.OUTSIDE_LINE:
+            line = net.lines[int(self.line[i])]
+            lo, hi = net.chainage_extent(line.id)
+            return (
+                f"chainage {format_chainage(self.chainage[i], prefix=line.prefix)} is outside "
+                f"line {line.id}, which runs from {format_chainage(lo, prefix=line.prefix)} "
+                f"to {format_chainage(hi, prefix=line.prefix)}"
+            )
+        return "unknown line"
+
+    def raise_for_problems(self) -> None:
+        bad = np.flatnonzero(~self.ok)
+        if len(bad):
+            raise ReferencingError(self.problem(int(bad[0])))
+
+    def location(self, i: int) -> Location:
+        self._require_ok(i)
+        line = self.network.lines[int(self.line[i])]
+        return Location(
+            line=line.id,
+            measure_m=float(self.measure[i]),
+            chainage_m=float(self.chainage[i]),
+            side=Side.LEFT if self.side[i] > 0 else Side.RIGHT,
+            offset_m=float(self.offset[i]),
+            x=float(self.x[i]),
+            y=float(self.y[i]),
+            prefix=line.prefix,
+        )
+
+    def parties(self, i: int) -> Parties:
+        self._require_ok(i)
+        net = self.network
+        seg = net.segments[int(self.segment[i])] if self.segment[i] >= 0 else None
+        pol = net.police_areas[int(self.police[i])] if self.police[i] >= 0 else None
+        nb = net.neighbourhoods[int(self.neighbourhood[i])] if self.neighbourhood[i] >= 0 else None
+        return Parties(
+            police=pol.name if pol else None,
+            works_section=seg.works_section if seg else None,
+            workshop=seg.workshop if seg else None,
+            work_area=seg.work_area if seg else None,
+            district=nb.district if nb else None,
+            street_office=nb.street_office if nb else None,
+            community=nb.community if nb else None,
+            segment=seg.id if seg else None,
+        )
+
+    def zone(self, i: int) -> Zone:
+        self._require_ok(i)
+        seg = self.segment[i]
+        return Zone(
+            area_class=self.network.segments[int(seg)].area_class if seg >= 0 else None,
+            width_m=float(self.zone_width[i]),
+            distance_m=float(self.zone_distance[i]),
+            band=BAND_ORDER[int(self.band[i])],
+        )
+
+    def _require_ok(self, i: int) -> None:
+        if self.status[i] != PlaceStatus.OK:
+            raise ReferencingError(self.problem(i))
+
+
+@attrs.frozen
+class Stretch:
+    """A stretch of line along which the same parties answer in all three verticals."""
+
+    line: str
+    from_chainage: float
+    to_chainage: float
+    parties: Parties
+    prefix: str = "K"
+
+    @property
+    def chainage_range(self) -> str:
+        return (
+            f"{format_chainage(self.from_chainage, prefix=self.prefix, decimals=0)}-"
+            f"{format_chainage(self.to_chainage, prefix=self.prefix, decimals=0)}"
+        )
+
+
+def _tree(geoms: Sequence[shapely.Geometry]) -> shapely.STRtree | None:
+    return shapely.STRtree(np.asarray(geoms, dtype=object)) if len(geoms) else None
+
+
+def _first_hit(tree: shapely.STRtree | None, points: np.ndarray) -> np.ndarray:
+    """Index of the first polygon containing each point (-1 for none)."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if tree is None or len(points) == 0:
+        return out
+    pt, poly = tree.query(points, predicate="intersects")
+    if len(pt):
+        # Sort so that, for a point in two overlapping areas, the lowest index wins.
+        order = np.lexsort((poly, pt))
+        pt, poly = pt[order], poly[order]
+        first = np.concatenate([[True], pt[1:] != pt[:-1]])
+        out[pt[first]] = poly[first]
+    return out
+
+
+class Network:
+    """Lines, kilometre posts, chain breaks, segments, police areas, neighbourhoods
+    and fences in one metric CRS, indexed for referencing.
+
+    >>> from linerisk.sample import load_sample_network
+    >>> net = load_sample_network()
+    >>> loc = net.place_point("JD", "K5+200", "left", 30).location(0)
+    >>> loc.chainage, loc.side.value, round(loc.offset_m)
+    ('K5+200', 'left', 30)
+    """
+
+    def __init__(
+        self,
+        *,
+        crs: str,
+        lines: Iterable[Line],
+        kmposts: Iterable[KmPost] = (),
+        chain_breaks: Iterable[ChainBreak] = (),
+        segments: Iterable[Segment] = (),
+        police_areas: Iterable[PoliceArea] = (),
+        neighbourhoods: Iterable[Neighbourhood] = (),
+        fences: Iterable[Fence] = (),
+        settings: Settings | None = None,
+    ) -> None:
+        self.crs = crs
+        self.settings = settings or Settings()
+        self.lines = tuple(lines)
+        self.kmposts = tuple(kmposts)
+        self.chain_breaks = tuple(chain_breaks)
+        self.segments = tuple(segments)
+        self.police_areas = tuple(police_areas)
+        self.neighbourhoods = tuple(neighbourhoods)
+        self.fences = tuple(fences)
+        if not self.lines:
+            raise ValueError("a network needs at least one line")
+        self._line_pos = {line.id: i for i, line in enumerate(self.lines)}
+        if len(self._line_pos) != len(self.lines):
+            raise ValueError("line ids must be unique")
+        for kind, items in (
+            ("kilometre post", self.kmposts),
+            ("chain break", self.chain_breaks),
+            ("segment", self.segments),
+            ("fence", self.fences),
+        ):
+            for item in items:
+                if item.line not in self._line_pos:
+                    raise ValueError(f"{kind} refers to unknown line {item.line!r}")
+        self.index = LineIndex([line.geometry for line in self.lines])
+        self._calibrations = [self._calibrate(i) for i in range(len(self.lines))]
+        self._build_segments()
+        self._police_tree = _tree([p.geometry for p in self.police_areas])
+        self._neighbourhood_tree = _tree([n.geometry for n in self.neighbourhoods])
+        self._high_speed = np.array([line.high_speed for line in self.lines], dtype=bool)
+
+    # ------------------------------------------------------------------ lines
+
+    def line_index(self, line_id: str) -> int:
+        try:
+            return self._line_pos[line_id]
+        except KeyError:
+            known = ", ".join(self._line_pos)
+            raise ReferencingError(f"unknown line {line_id!r}; the register has {known}") from None
+
+    def line(self, line_id: str) -> Line:
+        return self.lines[self.line_index(line_id)]
+
+    def calibration(self, line_id: str) -> Calibration:
+        return self._calibrations[self.line_index(line_id)]
+
+    def chainage_extent(self, line_id: str) -> tuple[float, float]:
+        """Chainage at the start and at the end of the line's geometry."""
+        i = self.line_index(line_id)
+        ch = self._calibrations[i].chainage_at(np.array([0.0, self.index.lengths[i]]))
+        return float(ch[0]), float(ch[1])
+
+    def _calibrate(self, i: int) -> Calibration:
+        line = self.lines[i]
+        posts = sorted((p for p in self.kmposts if p.line == line.id), key=lambda p: p.chainage)
+        breaks = sorted(
+            (b for b in self.chain_breaks if b.line == line.id), key=lambda b: min(b.back, b.ahead)
+        )
+        specs = [ChainBreakSpec(b.back, b.ahead) for b in breaks]
+        measures = [0.0]
+        chainages = [line.start_chainage]
+        if posts:
+            loc = self.index.locate(
+                np.array([p.geometry.x for p in posts]), np.array([p.geometry.y for p in posts])
+            )
+            wrong = np.flatnonzero(loc.line != i)
+            if len(wrong):
+                post = posts[int(wrong[0])]
+                raise ValueError(
+                    f"kilometre post {format_chainage(post.chainage)} of line {line.id} is "
+                    "nearer to another line"
+                )
+            keep = loc.measure > 0
+            measures += list(loc.measure[keep])
+            chainages += [p.chainage for p, k in zip(posts, keep, strict=True) if k]
+        try:
+            return Calibration.from_anchors(measures, chainages, specs)
+        except ValueError as exc:
+            raise ValueError(f"line {line.id}: {exc}") from None
+
+    # ------------------------------------------------------------------ segments
+
+    def _build_segments(self) -> None:
+        n = len(self.segments)
+        self._seg_line = np.empty(n, dtype=np.int64)
+        self._seg_from = np.empty(n)
+        self._seg_to = np.empty(n)
+        for i, seg in enumerate(self.segments):
+            li = self._line_pos[seg.line]
+            cal = self._calibrations[li]
+            m, status = cal.measures_at(np.array([seg.from_chainage, seg.to_chainage]))
+            if np.any(status == ChainageStatus.NONEXISTENT):
+                raise ValueError(
+                    f"segment {seg.id}: chainage range "
+                    f"{format_chainage(seg.from_chainage)}-{format_chainage(seg.to_chainage)} "
+                    "starts or ends inside a short chain"
+                )
+            self._seg_line[i] = li
+            self._seg_from[i], self._seg_to[i] = m
+        self._seg_area = np.array(
+            [AREA_CODES.index(s.area_class) for s in self.segments], dtype=np.int64
+        )
+        default = self.settings.default_half_width_m
+        self._seg_half = np.array(
+            [
+                [s.half_width(Side.RIGHT, default), s.half_width(Side.LEFT, default)]
+                for s in self.segments
+            ]
+        ).reshape(n, 2)
+        # One increasing key over all lines: line base + measure.
+        self._line_base = np.concatenate([[0.0], np.cumsum(self.index.lengths + 1.0)[:-1]])
+        key = self._line_base[self._seg_line] + self._seg_from
+        self._seg_order = np.argsort(key, kind="stable")
+        self._seg_key = key[self._seg_order]
+        overlaps = np.flatnonzero(
+            (np.diff(self._seg_line[self._seg_order]) == 0)
+            & (self._seg_from[self._seg_order][1:] < self._seg_to[self._seg_order][:-1] - 1e-6)
+        )
+        self.segment_overlaps = [
+            (self.segments[self._seg_order[k]].id, self.segments[self._seg_order[k + 1]].id)
+            for k in overlaps
+        ]
+
+    def segment_measures(self, segment_index: int) -> tuple[float, float]:
+        return float(self._seg_from[segment_index]), float(self._seg_to[segment_index])
+
+    def _segment_at(self, line: np.ndarray, measure: np.ndarray) -> np.ndarray:
+        out = np.full(len(line), -1, dtype=np.int64)
+        if not len(self.segments) or not len(line):
+            return out
+        ok = line >= 0
+        q = self._line_base[line[ok]] + measure[ok]
+        k = np.searchsorted(self._seg_key, q, side="right") - 1
+        cand = self._seg_order[np.clip(k, 0, None)]
+        inside = (
+            (k >= 0)
+            & (self._seg_line[cand] == line[ok])
+            & (measure[ok] <= self._seg_to[cand] + 1e-6)
+        )
+        out[np.flatnonzero(ok)[inside]] = cand[inside]
+        return out
+
+    # ------------------------------------------------------------------ referencing
+
+    def reference(self, x: Sequence[float], y: Sequence[float]) -> Referenced:
+        """Locate points (projected CRS) and assign who answers for each.
+
+        Points farther than ``settings.max_distance_m`` from every line get
+        status ``TOO_FAR`` with the nearest line and its distance.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        loc = self.index.locate(x, y, self.settings.max_distance_m)
+        status = np.where(loc.found, PlaceStatus.OK, PlaceStatus.TOO_FAR).astype(np.int8)
+        nearest_line = np.full(len(x), -1, dtype=np.int64)
+        nearest_distance = np.full(len(x), np.nan)
+        far = np.flatnonzero(~loc.found)
+        if len(far):
+            nl, nd = self.index.nearest(x[far], y[far])
+            nearest_line[far] = nl
+            nearest_distance[far] = nd
+        chainage = np.full(len(x), np.nan)
+        for li in np.unique(loc.line[loc.found]):
+            sel = loc.line == li
+            chainage[sel] = self._calibrations[li].chainage_at(loc.measure[sel])
+        side = np.where(loc.offset < 0, -1, 1).astype(np.int8)
+        return self._assign(
+            status,
+            loc.line,
+            loc.measure,
+            chainage,
+            side,
+            np.abs(loc.offset),
+            x,
+            y,
+            nearest_line,
+            nearest_distance,
+        )
+
+    def place(
+        self,
+        line: Sequence[str],
+        chainage: Sequence[float],
+        side: Sequence[str | Side],
+        offset: Sequence[float],
+        occurrence: int = 1,
+    ) -> Referenced:
+        """Put points given as (line, chainage, side, offset) on the ground.
+
+        The given chainage is kept as it is; x and y are computed square to the
+        centreline.
+        """
+        n = len(line)
+        chainage = np.asarray(chainage, dtype=float)
+        offset = np.asarray(offset, dtype=float)
+        if np.any(offset < 0) or not np.all(np.isfinite(offset)):
+            raise ReferencingError("offsets must be distances in metres, zero or more")
+        sign = np.array([Side.parse(s).sign for s in side], dtype=np.int8).reshape(n)
+        status = np.zeros(n, dtype=np.int8)
+        line_idx = np.full(n, -1, dtype=np.int64)
+        for i, name in enumerate(line):
+            if name in self._line_pos:
+                line_idx[i] = self._line_pos[name]
+            else:
+                status[i] = PlaceStatus.UNKNOWN_LINE
+        measure = np.full(n, np.nan)
+        for li in np.unique(line_idx[line_idx >= 0]):
+            sel = line_idx == li
+            m, st = self._calibrations[li].measures_at(chainage[sel], occurrence)
+            length = self.index.lengths[li]
+            outside = (m < -0.5) | (m > length + 0.5)
+            code = np.where(
+                st == ChainageStatus.NONEXISTENT,
+                PlaceStatus.NONEXISTENT_CHAINAGE,
+                np.where(outside, PlaceStatus.OUTSIDE_LINE, PlaceStatus.OK),
+            )
+            status[sel] = code
+            measure[sel] = np.clip(m, 0.0, length)
+        if np.any(status == PlaceStatus.UNKNOWN_LINE):
+            bad = line[int(np.flatnonzero(status == PlaceStatus.UNKNOWN_LINE)[0])]
+            self.line_index(bad)  # raises with the list of known lines
+        return self._place_measures(status, line_idx, measure, chainage, sign, offset)
+
+    def _place_measures(
+        self,
+        status: np.ndarray,
+        line_idx: np.ndarray,
+        measure: np.ndarray,
+        chainage: np.ndarray,
+        sign: np.ndarray,
+        offset: np.ndarray,
+    ) -> Referenced:
+        n = len(status)
+        ok = status == PlaceStatus.OK
+        x = np.full(n, np.nan)
+        y = np.full(n, np.nan)
+        if ok.any():
+            x[ok], y[ok] = self.index.place(line_idx[ok], measure[ok], sign[ok] * offset[ok])
+        return self._assign(
+            status,
+            line_idx,
+            measure,
+            chainage,
+            sign,
+            offset,
+            x,
+            y,
+            np.full(n, -1, dtype=np.int64),
+            np.full(n, np.nan),
+        )
+
+    def _assign(
+        self,
+        status: np.ndarray,
+        line: np.ndarray,
+        measure: np.ndarray,
+        chainage: np.ndarray,
+        side: np.ndarray,
+        offset: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        nearest_line: np.ndarray,
+        nearest_distance: np.ndarray,
+    ) -> Referenced:
+        n = len(status)
+        ok = status == PlaceStatus.OK
+        line_ok = np.where(ok, line, -1)
+        segment = self._segment_at(line_ok, measure)
+        pts = shapely.points(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
+        police = np.where(ok, _first_hit(self._police_tree, pts), -1)
+        neighbourhood = np.where(ok, _first_hit(self._neighbourhood_tree, pts), -1)
+        has_seg = segment >= 0
+        area = np.where(has_seg, self._seg_area[np.clip(segment, 0, None)], -1) if n else segment
+        half = np.full(n, self.settings.default_half_width_m)
+        if len(self.segments) and n:
+            half_sel = self._seg_half[np.clip(segment, 0, None), (side > 0).astype(np.int64)]
+            half = np.where(has_seg, half_sel, half)
+        high = self._high_speed[np.clip(line_ok, 0, None)] if n else np.zeros(0, bool)
+        width, distance, band = self.settings.zones.classify(
+            np.where(ok, offset, 0.0), half, area, high
+        )
+        return Referenced(
+            network=self,
+            status=status,
+            line=line,
+            measure=measure,
+            chainage=chainage,
+            side=side,
+            offset=offset,
+            x=x,
+            y=y,
+            segment=segment,
+            police=police,
+            neighbourhood=neighbourhood,
+            zone_width=width,
+            zone_distance=distance,
+            band=band,
+            nearest_line=nearest_line,
+            nearest_distance=nearest_distance,
+        )
+
+    # ------------------------------------------------------------------ one point
+
+    def locate_point(self, x: float, y: float) -> Referenced:
+        """Reference one point; raises :class:`ReferencingError` if it is too far."""
+        ref = self.reference([x], [y])
+        ref.raise_for_problems()
+        return ref
+
+    def place_point(
+        self, line: str, chainage: float | str, side: str | Side, offset: float
+    ) -> Referenced:
+        """Reference one (line, chainage, side, offset); raises on a bad chainage."""
+        from linerisk.chainage import parse_chainage
+
+        self.line_index(line)
+        ref = self.place([line], [parse_chainage(chainage).metres], [side], [offset])
+        ref.raise_for_problems()
+        return ref
+
+    # ------------------------------------------------------------------ stretches
+
+    def stretches(self, line_id: str) -> list[Stretch]:
+        """The line cut wherever any of the three verticals changes hands."""
+        li = self.line_index(line_id)
+        line = self.lines[li]
+        geom = line.geometry
+        length = float(self.index.lengths[li])
+        cuts = {0.0, length}
+        for k in np.flatnonzero(self._seg_line == li):
+            cuts.update((float(self._seg_from[k]), float(self._seg_to[k])))
+        for polys in (self.police_areas, self.neighbourhoods):
+            if not polys:
+                continue
+            bounds = shapely.boundary(np.asarray([p.geometry for p in polys], dtype=object))
+            crossings = shapely.intersection(geom, bounds)
+            pts = shapely.get_coordinates(crossings)
+            if len(pts):
+                cuts.update(shapely.line_locate_point(geom, shapely.points(pts)).tolist())
+        edges = np.array(sorted(c for c in cuts if 0.0 <= c <= length))
+        edges = edges[np.concatenate([[True], np.diff(edges) > 0.5])]
+        mids = (edges[:-1] + edges[1:]) / 2
+        n = len(mids)
+        ref = self._place_measures(
+            np.zeros(n, dtype=np.int8),
+            np.full(n, li, dtype=np.int64),
+            mids,
+            self._calibrations[li].chainage_at(mids),
+            np.ones(n, dtype=np.int8),
+            np.zeros(n),
+        )
+        chain = self._calibrations[li].chainage_at(edges)
+        out: list[Stretch] = []
+        for k in range(n):
+            parties = attrs.evolve(ref.parties(k), segment=None)
+            if out and out[-1].parties == parties:
+                out[-1] = attrs.evolve(out[-1], to_chainage=float(chain[k + 1]))
+            else:
+                out.append(
+                    Stretch(line_id, float(chain[k]), float(chain[k + 1]), parties, line.prefix)
+                )
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"<Network {self.crs}: {len(self.lines)} lines, {len(self.segments)} segments, "
+            f"{len(self.police_areas)} police areas, {len(self.neighbourhoods)} neighbourhoods>"
+        )

@@ -1,0 +1,135 @@
+"""The storage interface. The register talks to storage only through this class,
+so that a server backend can sit beside the GeoPackage one.
+
+Rows are plain dicts keyed by the column names in :mod:`linerisk.store.schema`;
+geometries are shapely objects in the register's CRS.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import attrs
+import numpy as np
+
+from linerisk.errors import LineriskError
+
+__all__ = ["RiskQuery", "Store", "StoreError"]
+
+
+class StoreError(LineriskError):
+    """Storage that cannot be opened or written; the message says why."""
+
+
+@attrs.frozen
+class RiskQuery:
+    """A filter on risks. Every field narrows; ``None`` means no filter."""
+
+    ids: tuple[int, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    line: str | None = None
+    chainage_from: float | None = None
+    chainage_to: float | None = None
+    #: matches any of police, works_section, workshop, work_area, district,
+    #: street_office, community
+    party: str | None = None
+    police: str | None = None
+    #: ISO time; risks found at or after it
+    since: str | None = None
+    #: ISO time; open risks whose deadline is before it
+    deadline_before: str | None = None
+    #: (minx, miny, maxx, maxy) in the register CRS
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int | None = None
+
+
+class Store(abc.ABC):
+    """One register's storage."""
+
+    crs: str
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction: everything inside commits together or not at all.
+
+        Writers wait for each other; nested use joins the outer transaction.
+        """
+
+    # metadata ------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> Any: ...
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: Any) -> None: ...
+
+    # network layers --------------------------------------------------------------
+    @abc.abstractmethod
+    def replace_layer(
+        self, kind: str, rows: Sequence[Mapping[str, Any]], geometries: Sequence[Any]
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]: ...
+
+    @abc.abstractmethod
+    def update_layer_row(
+        self, kind: str, key: str, changes: Mapping[str, Any], geometry: Any = None
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def insert_layer_rows(
+        self, kind: str, rows: Sequence[Mapping[str, Any]], geometries: Sequence[Any]
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete_layer_rows(self, kind: str, keys: Sequence[str]) -> None: ...
+
+    # risks ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def insert_risks(
+        self, rows: Sequence[Mapping[str, Any]], x: np.ndarray, y: np.ndarray
+    ) -> list[int]: ...
+
+    @abc.abstractmethod
+    def update_risk(
+        self, risk_id: int, changes: Mapping[str, Any], xy: tuple[float, float] | None = None
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def find_risks(self, query: RiskQuery) -> list[dict[str, Any]]:
+        """Rows with ``x`` and ``y`` keys added, ordered by id."""
+
+    @abc.abstractmethod
+    def risks_near(
+        self, x: float, y: float, radius: float, category: str, statuses: Sequence[str]
+    ) -> list[tuple[int, float]]:
+        """(id, distance) of risks of ``category`` in ``statuses`` within ``radius``."""
+
+    @abc.abstractmethod
+    def count_risks(self) -> int: ...
+
+    # events --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def event_head(self) -> tuple[int, str]:
+        """(last seq, its hash), or (0, GENESIS) for an empty log."""
+
+    @abc.abstractmethod
+    def append_events(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    @abc.abstractmethod
+    def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Events in seq order."""
+
+    # patrol changes --------------------------------------------------------------------
+    @abc.abstractmethod
+    def insert_patrol_change(self, row: Mapping[str, Any]) -> int: ...
+
+    @abc.abstractmethod
+    def patrol_changes(self, since: str | None = None) -> list[dict[str, Any]]: ...

@@ -1,0 +1,713 @@
+"""The GeoPackage backend: one SQLite file that QGIS, GDAL and geopandas open as is.
+
+Written with the standard library's sqlite3 (no GDAL in the write path), so a
+write is one SQLite transaction: a crash or a kill leaves the file as it was.
+Spatial layers carry their CRS and an R-tree spatial index maintained by the
+GeoPackage triggers; the ``ST_*`` functions those triggers call are registered
+on every connection this module opens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sqlite3
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from linerisk.lifecycle import GENESIS
+from linerisk.store.base import RiskQuery, Store, StoreError
+from linerisk.store.schema import (
+    EVENT_COLUMNS,
+    LAYERS,
+    PATROL_COLUMNS,
+    RISKS,
+    SCHEMA_VERSION,
+    Table,
+)
+
+__all__ = ["GeoPackageStore"]
+
+GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+GPKG_USER_VERSION = 10400
+META_TABLE = "linerisk_meta"
+EVENTS_TABLE = "risk_events"
+PATROL_TABLE = "patrol_changes"
+BUSY_TIMEOUT_S = 120.0
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_HEADER = struct.Struct("<2sBBi")
+_PARTY_COLUMNS = (
+    "police",
+    "works_section",
+    "workshop",
+    "work_area",
+    "district",
+    "street_office",
+    "community",
+)
+
+# ----------------------------------------------------------------------------- blobs
+
+
+def _header_length(blob: bytes) -> int:
+    flags = blob[3]
+    return 8 + _ENVELOPE_BYTES[(flags >> 1) & 0x07]
+
+
+def encode_geometries(geoms: Sequence[Any], srs_id: int) -> list[bytes | None]:
+    """Shapely geometries → GeoPackage geometry blobs (little-endian, xy envelope)."""
+    arr = np.asarray(geoms, dtype=object)
+    out: list[bytes | None] = [None] * len(arr)
+    present = np.flatnonzero([g is not None for g in arr])
+    if not len(present):
+        return out
+    sub = arr[present]
+    wkb = shapely.to_wkb(sub, byte_order=1, output_dimension=2)
+    bounds = shapely.bounds(sub)
+    empty = shapely.is_empty(sub)
+    for k, i in enumerate(present):
+        if empty[k]:
+            head = _HEADER.pack(b"GP", 0, 0x01 | 0x10, srs_id)
+        else:
+            minx, miny, maxx, maxy = bounds[k]
+            head = _HEADER.pack(b"GP", 0, 0x03, srs_id) + struct.pack("<4d", minx, maxx, miny, maxy)
+        out[i] = head + wkb[k]
+    return out
+
+
+_POINT_BLOB = np.dtype(
+    [
+        ("magic", "S2"),
+        ("version", "u1"),
+        ("flags", "u1"),
+        ("srs", "<i4"),
+        ("env", "<f8", (4,)),
+        ("order", "u1"),
+        ("type", "<u4"),
+        ("x", "<f8"),
+        ("y", "<f8"),
+    ]
+)
+
+
+def encode_points(x: np.ndarray, y: np.ndarray, srs_id: int) -> list[bytes]:
+    """Point blobs for coordinate arrays, built with numpy (the bulk path)."""
+    n = len(x)
+    rec = np.zeros(n, dtype=_POINT_BLOB)
+    rec["magic"] = b"GP"
+    rec["flags"] = 0x03
+    rec["srs"] = srs_id
+    rec["env"] = np.column_stack([x, x, y, y])
+    rec["order"] = 1
+    rec["type"] = 1
+    rec["x"] = x
+    rec["y"] = y
+    buf = rec.tobytes()
+    size = _POINT_BLOB.itemsize
+    return [buf[i : i + size] for i in range(0, n * size, size)]
+
+
+def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
+    out = np.full(len(blobs), None, dtype=object)
+    idx = [i for i, b in enumerate(blobs) if b is not None]
+    if idx:
+        wkb = [blobs[i][_header_length(blobs[i]) :] for i in idx]
+        out[idx] = shapely.from_wkb(wkb)
+    return out
+
+
+def point_xy(blob: bytes | None) -> tuple[float, float]:
+    """x, y of a point blob, read from its envelope when it has one."""
+    if blob is None:
+        return math.nan, math.nan
+    flags = blob[3]
+    if (flags >> 1) & 0x07:
+        order = "<" if flags & 1 else ">"
+        minx, _maxx, miny, _maxy = struct.unpack_from(order + "4d", blob, 8)
+        return minx, miny
+    geom = shapely.from_wkb(blob[_header_length(blob) :])
+    return geom.x, geom.y
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    if (flags >> 1) & 0x07:
+        order = "<" if flags & 1 else ">"
+        minx, maxx, miny, maxy = struct.unpack_from(order + "4d", blob, 8)
+        return minx, maxx, miny, maxy
+    minx, miny, maxx, maxy = shapely.bounds(shapely.from_wkb(blob[_header_length(blob) :]))
+    return minx, maxx, miny, maxy
+
+
+def _st(pos: int):
+    def fn(blob: bytes | None) -> float | None:
+        env = _envelope(blob)
+        return None if env is None else env[pos]
+
+    return fn
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return 1 if _envelope(blob) is None else 0
+
+
+# ----------------------------------------------------------------------------- DDL
+
+_CORE_DDL = """
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+"""
+
+_RTREE_TRIGGERS = """
+CREATE TRIGGER "rtree_{t}_geom_insert" AFTER INSERT ON "{t}"
+WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO "rtree_{t}_geom" VALUES (
+    NEW."{pk}", ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER "rtree_{t}_geom_update1" AFTER UPDATE OF geom ON "{t}"
+WHEN OLD."{pk}" = NEW."{pk}" AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO "rtree_{t}_geom" VALUES (
+    NEW."{pk}", ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER "rtree_{t}_geom_update2" AFTER UPDATE OF geom ON "{t}"
+WHEN OLD."{pk}" = NEW."{pk}" AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{t}_geom" WHERE id = OLD."{pk}";
+END;
+CREATE TRIGGER "rtree_{t}_geom_update3" AFTER UPDATE ON "{t}"
+WHEN OLD."{pk}" != NEW."{pk}" AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{t}_geom" WHERE id = OLD."{pk}";
+  INSERT OR REPLACE INTO "rtree_{t}_geom" VALUES (
+    NEW."{pk}", ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER "rtree_{t}_geom_update4" AFTER UPDATE ON "{t}"
+WHEN OLD."{pk}" != NEW."{pk}" AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{t}_geom" WHERE id IN (OLD."{pk}", NEW."{pk}");
+END;
+CREATE TRIGGER "rtree_{t}_geom_delete" AFTER DELETE ON "{t}"
+WHEN old.geom NOT NULL
+BEGIN
+  DELETE FROM "rtree_{t}_geom" WHERE id = OLD."{pk}";
+END;
+"""
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the current transaction (unlike executescript)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending!r}")
+
+
+def _wkt_of(crs: str) -> tuple[str, str, int, str]:
+    from pyproj import CRS
+
+    c = CRS.from_user_input(crs)
+    auth = c.to_authority() or ("NONE", "0")
+    from pyproj.enums import WktVersion
+
+    return c.name, auth[0], int(auth[1]), c.to_wkt(WktVersion.WKT1_GDAL)
+
+
+def _srs_id(crs: str) -> int:
+    if crs.upper().startswith("EPSG:"):
+        return int(crs.split(":", 1)[1])
+    raise StoreError(f"the register CRS must be an EPSG code, not {crs!r}")
+
+
+# ----------------------------------------------------------------------------- store
+
+
+class GeoPackageStore(Store):
+    """A register in a GeoPackage file.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.gpkg")
+    >>> store = GeoPackageStore.create(path, "EPSG:4548")
+    >>> store.crs
+    'EPSG:4548'
+    """
+
+    def __init__(self, path: str | Path, conn: sqlite3.Connection) -> None:
+        self.path = Path(path)
+        self._conn = conn
+        self._depth = 0
+        self.crs = self.get_meta("crs")
+        self.srs_id = _srs_id(self.crs)
+
+    # ------------------------------------------------------------------ opening
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        for name, fn in (
+            ("ST_MinX", _st(0)),
+            ("ST_MaxX", _st(1)),
+            ("ST_MinY", _st(2)),
+            ("ST_MaxY", _st(3)),
+            ("ST_IsEmpty", _st_is_empty),
+        ):
+            conn.create_function(name, 1, fn, deterministic=True)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @classmethod
+    def create(cls, path: str | Path, crs: str) -> GeoPackageStore:
+        """Create a new, empty register file; refuses to overwrite one."""
+        path = Path(path)
+        if path.exists():
+            raise StoreError(f"{path} already exists; choose a new file name")
+        if not path.parent.exists():
+            raise StoreError(f"folder {path.parent} does not exist")
+        srs_id = _srs_id(crs)
+        name, org, code, wkt = _wkt_of(crs)
+        wgs = _wkt_of("EPSG:4326")
+        tmp = path.with_name(path.name + ".creating")
+        tmp.unlink(missing_ok=True)
+        conn = cls._connect(tmp)
+        try:
+            conn.execute("BEGIN")
+            conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+            _run_script(conn, _CORE_DDL)
+            srs_rows = [
+                ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian"),
+                ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic"),
+                (wgs[0], 4326, "EPSG", 4326, wgs[3], "longitude/latitude coordinates in WGS 84"),
+            ]
+            if srs_id != 4326:
+                srs_rows.append((name, srs_id, org, code, wkt, "linerisk register CRS"))
+            conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", srs_rows)
+            for table in LAYERS.values():
+                cls._create_feature_table(conn, table, srs_id)
+            cls._create_feature_table(conn, RISKS, srs_id, pk="id", autoincrement=True)
+            for table_name, columns, description in (
+                (EVENTS_TABLE, EVENT_COLUMNS, "Append-only, hash-chained history of every risk"),
+                (PATROL_TABLE, PATROL_COLUMNS, "Changes of patrol frequency (巡线频次)"),
+                (
+                    META_TABLE,
+                    (("key", "TEXT PRIMARY KEY"), ("value", "TEXT NOT NULL")),
+                    "linerisk schema version and register settings (JSON)",
+                ),
+            ):
+                cols = ", ".join(f'"{c}" {t}' for c, t in columns)
+                conn.execute(f'CREATE TABLE "{table_name}" ({cols})')
+                conn.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                    "VALUES (?, 'attributes', ?, ?)",
+                    (table_name, table_name, description),
+                )
+            conn.execute("CREATE INDEX risks_status ON risks (status)")
+            conn.execute("CREATE INDEX risks_line_chainage ON risks (line, chainage_m)")
+            conn.execute("CREATE INDEX risks_police ON risks (police)")
+            conn.execute("CREATE INDEX risk_events_risk ON risk_events (risk_id)")
+            conn.executemany(
+                f"INSERT INTO {META_TABLE} VALUES (?, ?)",
+                [
+                    ("schema_version", json.dumps(SCHEMA_VERSION)),
+                    ("crs", json.dumps(crs)),
+                    ("events_head", json.dumps({"seq": 0, "hash": GENESIS})),
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        conn.close()
+        tmp.rename(path)
+        return cls.open(path)
+
+    @staticmethod
+    def _create_feature_table(
+        conn: sqlite3.Connection,
+        table: Table,
+        srs_id: int,
+        pk: str = "fid",
+        autoincrement: bool = False,
+    ) -> None:
+        pk_sql = f'"{pk}" INTEGER PRIMARY KEY' + (" AUTOINCREMENT" if autoincrement else "")
+        cols = ", ".join(f'"{c}" {t}' for c, t in table.columns)
+        conn.execute(f'CREATE TABLE "{table.name}" ({pk_sql}, geom {table.geometry}, {cols})')
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+            "VALUES (?, 'features', ?, ?, ?)",
+            (table.name, table.name, table.description, srs_id),
+        )
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+            (table.name, table.geometry, srs_id),
+        )
+        conn.execute(
+            f'CREATE VIRTUAL TABLE "rtree_{table.name}_geom" '
+            "USING rtree(id, minx, maxx, miny, maxy)"
+        )
+        _run_script(conn, _RTREE_TRIGGERS.format(t=table.name, pk=pk))
+        conn.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (table.name,),
+        )
+
+    @classmethod
+    def open(cls, path: str | Path) -> GeoPackageStore:
+        """Open an existing register file."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"register {path} does not exist")
+        try:
+            conn = cls._connect(path)
+            app = conn.execute("PRAGMA application_id").fetchone()[0]
+            has_meta = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = ?", (META_TABLE,)
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a GeoPackage register: {exc}") from None
+        if app != GPKG_APPLICATION_ID or not has_meta:
+            conn.close()
+            raise StoreError(f"{path} is not a linerisk register (no {META_TABLE} table)")
+        version = json.loads(
+            conn.execute(f"SELECT value FROM {META_TABLE} WHERE key='schema_version'").fetchone()[0]
+        )
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{path} has register schema version {version}; this linerisk reads version "
+                f"{SCHEMA_VERSION}"
+            )
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from None
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._conn.execute("COMMIT")
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._depth:
+            raise StoreError("writes must happen inside a transaction")
+        return self._conn.execute(sql, params)
+
+    def _touch(self, table: str) -> None:
+        self._write(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+            "WHERE table_name = ?",
+            (table,),
+        )
+
+    def _update_extent(self, table: str) -> None:
+        row = self._conn.execute(
+            f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{table}_geom"'
+        ).fetchone()
+        self._write(
+            "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=? WHERE table_name=?",
+            (*tuple(row), table),
+        )
+
+    # ------------------------------------------------------------------ metadata
+
+    def get_meta(self, key: str) -> Any:
+        row = self._conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._write(
+            f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?)",
+            (key, json.dumps(value, ensure_ascii=False, sort_keys=True)),
+        )
+
+    # ------------------------------------------------------------------ layers
+
+    def _layer(self, kind: str) -> Table:
+        try:
+            return LAYERS[kind]
+        except KeyError:
+            raise StoreError(f"unknown layer {kind!r}; layers are {', '.join(LAYERS)}") from None
+
+    def replace_layer(
+        self, kind: str, rows: Sequence[Mapping[str, Any]], geometries: Sequence[Any]
+    ) -> None:
+        table = self._layer(kind)
+        self._write(f'DELETE FROM "{table.name}"')
+        self.insert_layer_rows(kind, rows, geometries)
+
+    def insert_layer_rows(
+        self, kind: str, rows: Sequence[Mapping[str, Any]], geometries: Sequence[Any]
+    ) -> None:
+        table = self._layer(kind)
+        if table.geometry == "MULTIPOLYGON":
+            geometries = [
+                shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
+                for g in geometries
+            ]
+        blobs = encode_geometries(geometries, self.srs_id)
+        names = table.column_names
+        cols = ", ".join(f'"{c}"' for c in ("geom", *names))
+        marks = ", ".join("?" * (len(names) + 1))
+        if not self._depth:
+            raise StoreError("writes must happen inside a transaction")
+        self._conn.executemany(
+            f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})',
+            ([blob, *(row.get(c) for c in names)] for blob, row in zip(blobs, rows, strict=True)),
+        )
+        self._update_extent(table.name)
+        self._touch(table.name)
+
+    def update_layer_row(
+        self, kind: str, key: str, changes: Mapping[str, Any], geometry: Any = None
+    ) -> None:
+        table = self._layer(kind)
+        if table.key is None:
+            raise StoreError(f"layer {kind} has no key column")
+        sets = [f'"{c}" = ?' for c in changes]
+        params = list(changes.values())
+        if geometry is not None:
+            sets.append("geom = ?")
+            params.append(encode_geometries([geometry], self.srs_id)[0])
+        cur = self._write(
+            f'UPDATE "{table.name}" SET {", ".join(sets)} WHERE "{table.key}" = ?',
+            (*params, key),
+        )
+        if cur.rowcount != 1:
+            raise StoreError(f"no {kind} row with {table.key} {key!r}")
+        self._touch(table.name)
+
+    def delete_layer_rows(self, kind: str, keys: Sequence[str]) -> None:
+        table = self._layer(kind)
+        self._conn.executemany(
+            f'DELETE FROM "{table.name}" WHERE "{table.key}" = ?', [(k,) for k in keys]
+        )
+        self._touch(table.name)
+
+    def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+        table = self._layer(kind)
+        cols = ", ".join(f'"{c}"' for c in ("geom", *table.column_names))
+        cur = self._conn.execute(f'SELECT {cols} FROM "{table.name}" ORDER BY fid')
+        rows = cur.fetchall()
+        geoms = decode_geometries([r[0] for r in rows])
+        records = [dict(zip(table.column_names, tuple(r)[1:], strict=True)) for r in rows]
+        return records, geoms
+
+    def layer_count(self, kind: str) -> int:
+        table = self._layer(kind)
+        return self._conn.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]
+
+    # ------------------------------------------------------------------ risks
+
+    def insert_risks(
+        self, rows: Sequence[Mapping[str, Any]], x: np.ndarray, y: np.ndarray
+    ) -> list[int]:
+        if not self._depth:
+            raise StoreError("writes must happen inside a transaction")
+        names = RISKS.column_names
+        blobs = encode_points(np.asarray(x, float), np.asarray(y, float), self.srs_id)
+        start = self._conn.execute(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='risks'), 0)"
+        ).fetchone()[0]
+        cols = ", ".join(f'"{c}"' for c in ("geom", *names))
+        marks = ", ".join("?" * (len(names) + 1))
+        self._conn.executemany(
+            f"INSERT INTO risks ({cols}) VALUES ({marks})",
+            ([blob, *(row.get(c) for c in names)] for blob, row in zip(blobs, rows, strict=True)),
+        )
+        if len(rows):
+            self._update_extent("risks")
+            self._touch("risks")
+        return list(range(start + 1, start + 1 + len(rows)))
+
+    def update_risk(
+        self, risk_id: int, changes: Mapping[str, Any], xy: tuple[float, float] | None = None
+    ) -> None:
+        sets = [f'"{c}" = ?' for c in changes]
+        params = list(changes.values())
+        if xy is not None:
+            sets.append("geom = ?")
+            params.append(encode_points(np.array([xy[0]]), np.array([xy[1]]), self.srs_id)[0])
+        cur = self._write(f"UPDATE risks SET {', '.join(sets)} WHERE id = ?", (*params, risk_id))
+        if cur.rowcount != 1:
+            raise StoreError(f"there is no risk with id {risk_id}")
+        self._touch("risks")
+
+    def find_risks(self, query: RiskQuery) -> list[dict[str, Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.ids is not None:
+            where.append(f"id IN ({', '.join('?' * len(query.ids))})")
+            params += list(query.ids)
+        if query.statuses is not None:
+            where.append(f"status IN ({', '.join('?' * len(query.statuses))})")
+            params += list(query.statuses)
+        if query.categories is not None:
+            where.append(f"category IN ({', '.join('?' * len(query.categories))})")
+            params += list(query.categories)
+        if query.line is not None:
+            where.append("line = ?")
+            params.append(query.line)
+        if query.chainage_from is not None:
+            where.append("chainage_m >= ?")
+            params.append(query.chainage_from)
+        if query.chainage_to is not None:
+            where.append("chainage_m <= ?")
+            params.append(query.chainage_to)
+        if query.party is not None:
+            where.append("(" + " OR ".join(f"{c} = ?" for c in _PARTY_COLUMNS) + ")")
+            params += [query.party] * len(_PARTY_COLUMNS)
+        if query.police is not None:
+            where.append("police = ?")
+            params.append(query.police)
+        if query.since is not None:
+            where.append("found_at >= ?")
+            params.append(query.since)
+        if query.deadline_before is not None:
+            where.append("deadline < ? AND status NOT IN ('cleared', 'withdrawn')")
+            params.append(query.deadline_before)
+        if query.bbox is not None:
+            minx, miny, maxx, maxy = query.bbox
+            where.append(
+                "id IN (SELECT id FROM rtree_risks_geom WHERE minx <= ? AND maxx >= ? "
+                "AND miny <= ? AND maxy >= ?)"
+            )
+            params += [maxx, minx, maxy, miny]
+        sql = "SELECT * FROM risks"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        out = []
+        for row in self._conn.execute(sql, params):
+            rec = dict(row)
+            rec["x"], rec["y"] = point_xy(rec.pop("geom"))
+            out.append(rec)
+        return out
+
+    def risks_near(
+        self, x: float, y: float, radius: float, category: str, statuses: Sequence[str]
+    ) -> list[tuple[int, float]]:
+        rows = self._conn.execute(
+            "SELECT r.id, r.geom FROM risks r JOIN rtree_risks_geom t ON r.id = t.id "
+            "WHERE t.minx <= ? AND t.maxx >= ? AND t.miny <= ? AND t.maxy >= ? "
+            f"AND r.category = ? AND r.status IN ({', '.join('?' * len(statuses))})",
+            (x + radius, x - radius, y + radius, y - radius, category, *statuses),
+        ).fetchall()
+        out = []
+        for rid, blob in rows:
+            px, py = point_xy(blob)
+            d = math.hypot(px - x, py - y)
+            if d <= radius:
+                out.append((rid, d))
+        return sorted(out, key=lambda t: t[1])
+
+    def count_risks(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM risks").fetchone()[0]
+
+    # ------------------------------------------------------------------ events
+
+    def event_head(self) -> tuple[int, str]:
+        row = self._conn.execute(
+            f"SELECT seq, hash FROM {EVENTS_TABLE} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (0, GENESIS) if row is None else (row[0], row[1])
+
+    def append_events(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not self._depth:
+            raise StoreError("writes must happen inside a transaction")
+        names = [c for c, _t in EVENT_COLUMNS]
+        self._conn.executemany(
+            f"INSERT INTO {EVENTS_TABLE} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            ([row[c] for c in names] for row in rows),
+        )
+        if rows:
+            last = rows[-1]
+            self.set_meta("events_head", {"seq": last["seq"], "hash": last["hash"]})
+
+    def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
+        if risk_id is None:
+            cur = self._conn.execute(f"SELECT * FROM {EVENTS_TABLE} ORDER BY seq")
+        else:
+            cur = self._conn.execute(
+                f"SELECT * FROM {EVENTS_TABLE} WHERE risk_id = ? ORDER BY seq", (risk_id,)
+            )
+        for row in cur:
+            yield dict(row)
+
+    # ------------------------------------------------------------------ patrols
+
+    def insert_patrol_change(self, row: Mapping[str, Any]) -> int:
+        names = [c for c, _t in PATROL_COLUMNS if c != "id"]
+        cur = self._write(
+            f"INSERT INTO {PATROL_TABLE} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            [row[c] for c in names],
+        )
+        return int(cur.lastrowid)
+
+    def patrol_changes(self, since: str | None = None) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM {PATROL_TABLE}"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE at >= ?"
+            params.append(since)
+        return [dict(r) for r in self._conn.execute(sql + " ORDER BY id", params)]
