@@ -576,7 +576,7 @@ class Network:
         chain = self._calibrations[li].chainage_at(edges)
         out: list[Stretch] = []
         for k in range(n):
-            parties = attrs.evolve(ref.parties(k), segment=None)
+            parties = attrs.evolve(ref.parties(k), segment=None, community=None)
             if out and out[-1].parties == parties:
                 out[-1] = attrs.evolve(out[-1], to_chainage=float(chain[k + 1]))
             else:

@@ -1,0 +1,1224 @@
+"""The register (隐患台账): the one object users import.
+
+    >>> from linerisk import Register
+    >>> reg = Register.create(path, from_dir=sample_dir())          # doctest: +SKIP
+    >>> risk = reg.add_risk(category="garbage", severity="general",   # doctest: +SKIP
+    ...                     line="JD", chainage="K5+200", side="left", offset=30,
+    ...                     found_by="天津站派出所 王磊")
+    >>> reg.assign(risk.id, by="天津站派出所 王磊")                      # doctest: +SKIP
+
+Every write is one transaction on the store. Every change to a risk appends an
+event to a hash-chained log; :meth:`Register.verify` recomputes the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from linerisk.chainage import parse_chainage
+from linerisk.crs import WGS84, transform_xy
+from linerisk.errors import DuplicateRiskError, LineriskError, UnknownRiskError
+from linerisk.lifecycle import GENESIS, EventContent, TransitionError, event_hash, next_status
+from linerisk.model import (
+    Action,
+    Event,
+    Location,
+    Parties,
+    Risk,
+    Severity,
+    Side,
+    Status,
+    Vertical,
+    Zone,
+)
+from linerisk.network import Network, Referenced, ReferencingError
+from linerisk.settings import Settings
+from linerisk.store.base import RiskQuery, Store
+from linerisk.store.gpkg import GeoPackageStore
+from linerisk.zones import BAND_ORDER
+
+__all__ = ["PartySummary", "Register", "VerifyReport"]
+
+OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
+
+
+@attrs.frozen
+class VerifyReport:
+    """Outcome of :meth:`Register.verify`."""
+
+    ok: bool
+    events: int
+    risks: int
+    problems: tuple[str, ...] = ()
+    #: seq of the first event whose hash or link does not match, if any
+    first_broken_seq: int | None = None
+
+    def message(self, lang: str = "en") -> str:
+        if self.ok:
+            if lang == "zh":
+                return f"审计链完整：{self.events} 条记录，{self.risks} 个隐患，均未被改动。"
+            return f"audit chain intact: {self.events} events for {self.risks} risks, none altered"
+        return self.problems[0]
+
+
+@attrs.frozen
+class PartySummary:
+    """Counts for one party, as on the first page of a joint-meeting agenda."""
+
+    vertical: Vertical
+    party: str | None
+    open: int
+    overdue: int
+    cleared: int
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class Register:
+    """A risk register held in a store (a GeoPackage file by default).
+
+    Use :meth:`create` or :meth:`open`; close it with :meth:`close` or a
+    ``with`` block.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._network: Network | None = None
+        self._settings: Settings | None = None
+
+    # ------------------------------------------------------------------ life
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        crs: str | None = None,
+        settings: Settings | None = None,
+        network: Network | None = None,
+        from_dir: str | Path | None = None,
+    ) -> Register:
+        """Create a register file, optionally loading a network.
+
+        ``crs`` must be metric (projected); without it the CRS is taken from
+        ``network`` or chosen from the data in ``from_dir``.
+        """
+        settings = settings or Settings()
+        if from_dir is not None and network is None:
+            from linerisk.sample import load_network_dir
+
+            network = load_network_dir(from_dir, crs=crs, settings=settings)
+        if crs is None:
+            if network is None:
+                raise LineriskError(
+                    "a new register needs a metric CRS (e.g. EPSG:4548) or data to choose one from"
+                )
+            crs = network.crs
+        _require_metric(crs)
+        store = GeoPackageStore.create(path, crs)
+        reg = cls(store)
+        try:
+            with store.transaction():
+                store.set_meta("settings", settings.to_dict())
+                store.set_meta("created_at", _iso(dt.datetime.now(settings.tzinfo)))
+                if network is not None:
+                    reg._write_network(network)
+        except BaseException:
+            store.close()
+            Path(path).unlink(missing_ok=True)
+            raise
+        return reg
+
+    @classmethod
+    def open(cls, path: str | Path) -> Register:
+        """Open an existing register file."""
+        return cls(GeoPackageStore.open(path))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes into one transaction."""
+        return self.store.transaction()
+
+    @property
+    def crs(self) -> str:
+        return self.store.crs
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_dict(self.store.get_meta("settings") or {})
+        return self._settings
+
+    def update_settings(self, **changes: Any) -> Settings:
+        """Change settings, e.g. ``update_settings(deadline_days={"major": 5})``."""
+        new = Settings.from_dict({**self.settings.to_dict(), **changes})
+        with self.store.transaction():
+            self.store.set_meta("settings", new.to_dict())
+        self._settings = new
+        self._network = None
+        return new
+
+    # ------------------------------------------------------------------ network
+
+    @property
+    def network(self) -> Network:
+        """The lines and jurisdictions in the register, indexed for referencing."""
+        if self._network is None:
+            self._network = self._read_network()
+        return self._network
+
+    def import_network(self, network: Network) -> None:
+        """Replace every network layer with ``network``'s, in one transaction."""
+        with self.store.transaction():
+            self._write_network(network)
+
+    def import_dir(self, directory: str | Path) -> Network:
+        """Replace the network layers with the layer files in ``directory``."""
+        from linerisk.sample import load_network_dir
+
+        net = load_network_dir(directory, crs=self.crs, settings=self.settings)
+        self.import_network(net)
+        return net
+
+    def _write_network(self, net: Network) -> None:
+        from linerisk.store.rows import network_rows
+
+        if net.crs != self.crs:
+            raise LineriskError(f"network CRS {net.crs} differs from the register's {self.crs}")
+        for kind, (rows, geoms) in network_rows(net).items():
+            self.store.replace_layer(kind, rows, geoms)
+        self._network = None
+
+    def _read_network(self) -> Network:
+        from linerisk.store.rows import network_from_store
+
+        return network_from_store(self.store, self.settings)
+
+    # ------------------------------------------------------------------ adding risks
+
+    def add_risk(
+        self,
+        *,
+        category: str,
+        severity: str | Severity,
+        found_by: str,
+        found_at: dt.datetime | str | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        x: float | None = None,
+        y: float | None = None,
+        crs: str | None = None,
+        line: str | None = None,
+        chainage: str | float | None = None,
+        side: str | Side | None = None,
+        offset: float | None = None,
+        description: str = "",
+        note: str = "",
+        ref: str = "",
+        allow_duplicate: bool = False,
+    ) -> Risk:
+        """Register one risk by coordinates or by chainage and return it placed.
+
+        Give ``lon``/``lat`` (WGS 84 unless ``crs``), or ``x``/``y`` in
+        ``crs`` (default the register's), or ``line``, ``chainage``, ``side``
+        and ``offset``. An open risk of the same category within
+        ``settings.duplicate_radius_m`` raises :class:`DuplicateRiskError`
+        naming it, unless ``allow_duplicate``.
+        """
+        by_coords = lon is not None or lat is not None or x is not None or y is not None
+        by_chainage = line is not None or chainage is not None
+        if by_coords == by_chainage:
+            raise LineriskError(
+                "give either coordinates (lon/lat or x/y) or line, chainage, side and offset"
+            )
+        row: dict[str, Any] = {
+            "category": category,
+            "severity": severity,
+            "found_by": found_by,
+            "found_at": found_at,
+            "description": description,
+            "note": note,
+            "ref": ref,
+        }
+        if by_coords:
+            if lon is not None or lat is not None:
+                if lon is None or lat is None:
+                    raise LineriskError("give both lon and lat")
+                row |= {"x": lon, "y": lat, "crs": crs or WGS84}
+            else:
+                if x is None or y is None:
+                    raise LineriskError("give both x and y")
+                row |= {"x": x, "y": y, "crs": crs or self.crs}
+        else:
+            missing = [
+                n for n, v in (("line", line), ("chainage", chainage), ("side", side)) if v is None
+            ]
+            if missing:
+                raise LineriskError(f"a risk given by chainage also needs {', '.join(missing)}")
+            row |= {"line": line, "chainage": chainage, "side": side, "offset": offset or 0.0}
+        ids = self.add_risks([row], allow_duplicates=allow_duplicate)
+        return self.get(ids[0])
+
+    def add_risks(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        allow_duplicates: bool = False,
+        events: Sequence[Sequence[Mapping[str, Any]]] | None = None,
+    ) -> list[int]:
+        """Register many risks in one transaction; all or nothing.
+
+        Each row has ``category``, ``severity``, ``found_by``, optional
+        ``found_at``, ``description``, ``note``, ``ref``, ``source`` and either
+        ``x``, ``y`` (with ``crs``, default WGS 84) or ``line``, ``chainage``,
+        ``side``, ``offset``. ``events`` optionally gives, per row, the history
+        to replay after registration (dicts with ``action``, ``by``, ``at``,
+        ``note``, ``reason``), as when loading an existing register.
+        """
+        settings = self.settings
+        catalog = settings.categories
+        now = dt.datetime.now(settings.tzinfo)
+        n = len(rows)
+        if n == 0:
+            return []
+        categories = []
+        severities = []
+        found_at = []
+        for i, row in enumerate(rows):
+            where = f"row {i + 1}: " if n > 1 else ""
+            try:
+                categories.append(catalog.get(row["category"]))
+                severities.append(Severity.parse(row["severity"]))
+                found_at.append(self._time(row.get("found_at"), now))
+                if not str(row.get("found_by") or "").strip():
+                    raise LineriskError("found_by (who found it) is required")
+            except KeyError as exc:
+                raise LineriskError(f"{where}missing field {exc.args[0]}") from None
+            except (ValueError, LineriskError) as exc:
+                raise LineriskError(f"{where}{exc}") from None
+        ref = self._reference_rows(rows)
+        bad = np.flatnonzero(~ref.ok)
+        if len(bad):
+            i = int(bad[0])
+            where = f"row {i + 1}: " if n > 1 else ""
+            raise ReferencingError(f"{where}{ref.problem(i)}")
+        if not allow_duplicates:
+            self._check_duplicates(ref, [c.key for c in categories])
+        records = []
+        for i, row in enumerate(rows):
+            location = ref.location(i)
+            parties = ref.parties(i)
+            zone = ref.zone(i)
+            category = categories[i]
+            record = _risk_row(
+                category=category.key,
+                severity=severities[i],
+                status=Status.REPORTED,
+                location=location,
+                parties=parties,
+                zone=zone,
+                lead=category.lead,
+                found_at=found_at[i],
+                found_by=str(row["found_by"]).strip(),
+                deadline=settings.deadline_for(severities[i], found_at[i]),
+                located_by="coordinates" if "x" in row else "chainage",
+                description=str(row.get("description") or ""),
+                note=str(row.get("note") or ""),
+                ref=str(row.get("ref") or ""),
+                source=row.get("source"),
+                updated_at=now,
+            )
+            records.append(record)
+        with self.store.transaction():
+            ids = self.store.insert_risks(records, ref.x, ref.y)
+            seq, prev = self.store.event_head()
+            log: list[dict[str, Any]] = []
+            for i, (rid, record) in enumerate(zip(ids, records, strict=True)):
+                seq, prev = self._event(
+                    log,
+                    seq,
+                    prev,
+                    risk_id=rid,
+                    at=found_at[i],
+                    actor=record["found_by"],
+                    action=Action.REPORT,
+                    from_status=None,
+                    to_status=Status.REPORTED,
+                    note=record["note"] or "",
+                    data={"record": _event_record(record, ref.x[i], ref.y[i])},
+                    recorded_at=now,
+                )
+            self.store.append_events(log)
+            if events is not None:
+                for rid, history in zip(ids, events, strict=True):
+                    for ev in history:
+                        self.transition(
+                            rid,
+                            ev["action"],
+                            by=ev["by"],
+                            at=ev.get("at"),
+                            note=ev.get("note") or "",
+                            reason=ev.get("reason"),
+                        )
+        return ids
+
+    def _time(self, value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
+        if value is None or value == "":
+            return default
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise LineriskError(
+                    f"cannot read time {value!r}; use ISO 8601, e.g. 2026-11-29T09:30+08:00"
+                ) from None
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time(0, 0))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.settings.tzinfo)
+        return value.astimezone(self.settings.tzinfo)
+
+    def _reference_rows(self, rows: Sequence[Mapping[str, Any]]) -> Referenced:
+        net = self.network
+        n = len(rows)
+        by_xy = np.array(["x" in r for r in rows], dtype=bool)
+        x = np.full(n, np.nan)
+        y = np.full(n, np.nan)
+        # Coordinates: transform per source CRS, then locate in one call.
+        crs_of = [r.get("crs") or WGS84 for r in rows]
+        for src in {c for c, b in zip(crs_of, by_xy, strict=True) if b}:
+            sel = np.flatnonzero([b and c == src for c, b in zip(crs_of, by_xy, strict=True)])
+            try:
+                xs = np.array([float(rows[i]["x"]) for i in sel])
+                ys = np.array([float(rows[i]["y"]) for i in sel])
+            except (TypeError, ValueError):
+                raise LineriskError("coordinates must be numbers") from None
+            _check_lonlat(xs, ys, src)
+            x[sel], y[sel] = transform_xy(xs, ys, src, self.crs)
+        located = net.reference(x[by_xy], y[by_xy]) if by_xy.any() else None
+        chain_idx = np.flatnonzero(~by_xy)
+        placed = None
+        if len(chain_idx):
+            lines, chainages, sides, offsets = [], [], [], []
+            for i in chain_idx:
+                r = rows[i]
+                try:
+                    lines.append(str(r["line"]))
+                    chainages.append(parse_chainage(r["chainage"]).metres)
+                    sides.append(Side.parse(r["side"]))
+                    offsets.append(float(r.get("offset") or 0.0))
+                except KeyError as exc:
+                    raise LineriskError(f"missing field {exc.args[0]}") from None
+                except ValueError as exc:
+                    raise LineriskError(str(exc)) from None
+            placed = net.place(lines, chainages, sides, offsets)
+        return _merge_referenced(net, n, by_xy, located, placed)
+
+    def _check_duplicates(self, ref: Referenced, categories: Sequence[str]) -> None:
+        import shapely
+
+        radius = self.settings.duplicate_radius_m
+        pad = radius + 1.0
+        bbox = (
+            float(np.min(ref.x)) - pad,
+            float(np.min(ref.y)) - pad,
+            float(np.max(ref.x)) + pad,
+            float(np.max(ref.y)) + pad,
+        )
+        existing = self.store.find_risks(
+            RiskQuery(statuses=OPEN_STATUSES, categories=tuple(set(categories)), bbox=bbox)
+        )
+        if not existing:
+            return
+        tree = shapely.STRtree(
+            shapely.points([r["x"] for r in existing], [r["y"] for r in existing])
+        )
+        new_pts = shapely.points(ref.x, ref.y)
+        new_idx, old_idx = tree.query(new_pts, predicate="dwithin", distance=radius)
+        hits: dict[int, list[tuple[int, float]]] = {}
+        for i, j in zip(new_idx, old_idx, strict=True):
+            old = existing[int(j)]
+            if old["category"] != categories[int(i)]:
+                continue
+            d = float(np.hypot(old["x"] - ref.x[i], old["y"] - ref.y[i]))
+            hits.setdefault(int(i), []).append((int(old["id"]), d))
+        if hits:
+            i = min(hits)
+            found = sorted(hits[i], key=lambda t: t[1])
+            rid, d = found[0]
+            old = next(r for r in existing if r["id"] == rid)
+            where = f"row {i + 1}: " if len(ref) > 1 else ""
+            raise DuplicateRiskError(
+                f"{where}open risk {rid} ({old['category']}, {old['line']} {old['chainage']}) "
+                f"is {d:.0f} m away; use risk {rid} instead, or register it anyway "
+                "if this is a different hazard",
+                found,
+            )
+
+    # ------------------------------------------------------------------ events
+
+    def _event(
+        self,
+        log: list[dict[str, Any]],
+        seq: int,
+        prev: str,
+        *,
+        risk_id: int,
+        at: dt.datetime,
+        actor: str,
+        action: Action,
+        from_status: Status | None,
+        to_status: Status | None,
+        note: str,
+        data: Mapping[str, Any],
+        recorded_at: dt.datetime,
+    ) -> tuple[int, str]:
+        seq += 1
+        content = EventContent(
+            seq=seq,
+            risk_id=risk_id,
+            at=_iso(at),
+            actor=actor,
+            action=action.value,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value if to_status else None,
+            note=note,
+            data={**data, "recorded_at": _iso(recorded_at)},
+        )
+        digest = event_hash(content, prev)
+        log.append(
+            {
+                "seq": seq,
+                "risk_id": risk_id,
+                "at": content.at,
+                "actor": actor,
+                "action": content.action,
+                "from_status": content.from_status,
+                "to_status": content.to_status,
+                "note": note,
+                "data": _json(content.data),
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        return seq, digest
+
+    def _append(
+        self,
+        risk_id: int,
+        *,
+        at: dt.datetime,
+        actor: str,
+        action: Action,
+        from_status: Status | None,
+        to_status: Status | None,
+        note: str,
+        data: Mapping[str, Any],
+        now: dt.datetime,
+    ) -> None:
+        seq, prev = self.store.event_head()
+        log: list[dict[str, Any]] = []
+        self._event(
+            log,
+            seq,
+            prev,
+            risk_id=risk_id,
+            at=at,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+            recorded_at=now,
+        )
+        self.store.append_events(log)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def transition(
+        self,
+        risk_id: int,
+        action: str | Action,
+        *,
+        by: str,
+        note: str = "",
+        at: dt.datetime | str | None = None,
+        reason: str | None = None,
+    ) -> Risk:
+        """Move a risk along its lifecycle; refused changes raise TransitionError."""
+        action = Action.parse(action)
+        if not str(by or "").strip():
+            raise LineriskError("every change needs the actor who made it (by)")
+        now = dt.datetime.now(self.settings.tzinfo)
+        with self.store.transaction():
+            risk = self.get(risk_id)
+            target = next_status(risk.status, action, reason)
+            when = self._time(at, now)
+            self._check_time(risk, when)
+            changes: dict[str, Any] = {"status": target.value, "updated_at": _iso(now)}
+            data: dict[str, Any] = {}
+            if reason:
+                data["reason"] = reason
+            if target is Status.CLEARED:
+                changes["cleared_at"] = _iso(when)
+            if action is Action.REOPEN:
+                changes["cleared_at"] = None
+                # A reopened risk gets a fresh deadline from the day it recurred.
+                deadline = self.settings.deadline_for(risk.severity, when)
+                changes["deadline"] = _iso(deadline)
+                data["deadline"] = changes["deadline"]
+            self.store.update_risk(risk_id, changes)
+            self._append(
+                risk_id,
+                at=when,
+                actor=str(by).strip(),
+                action=action,
+                from_status=risk.status,
+                to_status=target,
+                note=note,
+                data=data,
+                now=now,
+            )
+        return self.get(risk_id)
+
+    def _check_time(self, risk: Risk, when: dt.datetime) -> None:
+        last = self.history(risk.id)[-1].at if risk.id is not None else risk.found_at
+        if when < last:
+            raise TransitionError(
+                f"the change at {_iso(when)} is earlier than the risk's last recorded event "
+                f"at {_iso(last)}"
+            )
+
+    def assign(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
+        """reported → assigned (交办)."""
+        return self.transition(risk_id, Action.ASSIGN, by=by, note=note, at=at)
+
+    def start(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
+        """assigned → rectifying (开始整改)."""
+        return self.transition(risk_id, Action.START, by=by, note=note, at=at)
+
+    def submit(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
+        """rectifying → awaiting_recheck (申请复查)."""
+        return self.transition(risk_id, Action.SUBMIT, by=by, note=note, at=at)
+
+    def clear(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
+        """awaiting_recheck → cleared (复查销号)."""
+        return self.transition(risk_id, Action.CLEAR, by=by, note=note, at=at)
+
+    def withdraw(
+        self, risk_id: int, *, by: str, reason: str, note: str = "", at: Any = None
+    ) -> Risk:
+        """any open state → withdrawn, with a reason (duplicate, not_a_hazard, ...)."""
+        return self.transition(risk_id, Action.WITHDRAW, by=by, note=note, at=at, reason=reason)
+
+    def reopen(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
+        """cleared → assigned, same id (the hazard recurred)."""
+        return self.transition(risk_id, Action.REOPEN, by=by, note=note, at=at)
+
+    def move(
+        self,
+        risk_id: int,
+        *,
+        by: str,
+        note: str = "",
+        lon: float | None = None,
+        lat: float | None = None,
+        x: float | None = None,
+        y: float | None = None,
+        crs: str | None = None,
+        line: str | None = None,
+        chainage: str | float | None = None,
+        side: str | Side | None = None,
+        offset: float | None = None,
+    ) -> Risk:
+        """Correct a risk's location; chainage, parties and zone are recomputed and the
+        old and new location are kept in its history."""
+        if not str(by or "").strip():
+            raise LineriskError("every change needs the actor who made it (by)")
+        if lon is not None or lat is not None:
+            row: dict[str, Any] = {"x": lon, "y": lat, "crs": crs or WGS84}
+        elif x is not None or y is not None:
+            row = {"x": x, "y": y, "crs": crs or self.crs}
+        else:
+            row = {"line": line, "chainage": chainage, "side": side, "offset": offset}
+        if "x" in row and (row["x"] is None or row["y"] is None):
+            raise LineriskError("give both coordinates")
+        now = dt.datetime.now(self.settings.tzinfo)
+        with self.store.transaction():
+            risk = self.get(risk_id)
+            ref = self._reference_rows([row])
+            ref.raise_for_problems()
+            loc, parties, zone = ref.location(0), ref.parties(0), ref.zone(0)
+            category = self.settings.categories.get(risk.category)
+            new = _risk_row(
+                category=risk.category,
+                severity=risk.severity,
+                status=risk.status,
+                location=loc,
+                parties=parties,
+                zone=zone,
+                lead=category.lead,
+                found_at=risk.found_at,
+                found_by=risk.found_by,
+                deadline=risk.deadline,
+                located_by="coordinates" if "x" in row else "chainage",
+                description=risk.description,
+                note=risk.note,
+                ref=risk.ref,
+                source=None,
+                updated_at=now,
+            )
+            changes = {
+                k: new[k]
+                for k in (
+                    *_LOCATION_KEYS,
+                    "located_by",
+                    "lead_vertical",
+                    "lead_party",
+                    "updated_at",
+                )
+            }
+            old = _location_summary(risk)
+            self.store.update_risk(risk_id, changes, xy=(loc.x, loc.y))
+            self._append(
+                risk_id,
+                at=now,
+                actor=str(by).strip(),
+                action=Action.MOVE,
+                from_status=risk.status,
+                to_status=risk.status,
+                note=note,
+                data={"from": old, "to": _event_record(new, loc.x, loc.y)},
+                now=now,
+            )
+        return self.get(risk_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, risk_id: int) -> Risk:
+        """The risk with this id, or :class:`UnknownRiskError`."""
+        rows = self.store.find_risks(RiskQuery(ids=(int(risk_id),)))
+        if not rows:
+            raise UnknownRiskError(f"there is no risk with id {risk_id}")
+        return risk_from_row(rows[0])
+
+    def risks(
+        self,
+        *,
+        status: Iterable[str] | str | None = None,
+        category: Iterable[str] | str | None = None,
+        line: str | None = None,
+        chainage_from: str | float | None = None,
+        chainage_to: str | float | None = None,
+        party: str | None = None,
+        police: str | None = None,
+        since: dt.datetime | dt.date | str | None = None,
+        overdue_on: dt.datetime | dt.date | str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int | None = None,
+    ) -> list[Risk]:
+        """Risks matching every filter given, by id.
+
+        ``status`` accepts status keys and ``"open"`` (every state but cleared
+        and withdrawn); ``overdue_on`` keeps open risks past their deadline at
+        the end of that day.
+        """
+        return [risk_from_row(r) for r in self._query_rows(**locals_without_self(locals()))]
+
+    def _query_rows(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.store.find_risks(self.query(**filters))
+
+    def query(
+        self,
+        *,
+        status: Iterable[str] | str | None = None,
+        category: Iterable[str] | str | None = None,
+        line: str | None = None,
+        chainage_from: str | float | None = None,
+        chainage_to: str | float | None = None,
+        party: str | None = None,
+        police: str | None = None,
+        since: dt.datetime | dt.date | str | None = None,
+        overdue_on: dt.datetime | dt.date | str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int | None = None,
+    ) -> RiskQuery:
+        """The :class:`RiskQuery` for the filters of :meth:`risks`."""
+        statuses = None
+        if status is not None:
+            wanted: set[str] = set()
+            for s in [status] if isinstance(status, str) else status:
+                if s == "open":
+                    wanted.update(OPEN_STATUSES)
+                else:
+                    wanted.add(Status.parse(s).value)
+            statuses = tuple(sorted(wanted))
+        categories = None
+        if category is not None:
+            catalog = self.settings.categories
+            names = [category] if isinstance(category, str) else list(category)
+            categories = tuple(catalog.get(c).key for c in names)
+        if line is not None:
+            self.network.line_index(line)
+        deadline_before = None
+        if overdue_on is not None:
+            deadline_before = _iso(self._end_of(overdue_on))
+        since_iso = None
+        if since is not None:
+            since_iso = _iso(self._start_of(since))
+        return RiskQuery(
+            statuses=statuses,
+            categories=categories,
+            line=line,
+            chainage_from=None if chainage_from is None else parse_chainage(chainage_from).metres,
+            chainage_to=None if chainage_to is None else parse_chainage(chainage_to).metres,
+            party=party,
+            police=police,
+            since=since_iso,
+            deadline_before=deadline_before,
+            bbox=bbox,
+            limit=limit,
+        )
+
+    def _end_of(self, day: dt.datetime | dt.date | str) -> dt.datetime:
+        if isinstance(day, str):
+            day = _parse_day(day)
+        if isinstance(day, dt.datetime):
+            return self._time(day, day)
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.settings.tzinfo)
+
+    def _start_of(self, day: dt.datetime | dt.date | str) -> dt.datetime:
+        if isinstance(day, str):
+            day = _parse_day(day)
+        if isinstance(day, dt.datetime):
+            return self._time(day, day)
+        return dt.datetime.combine(day, dt.time(0, 0), tzinfo=self.settings.tzinfo)
+
+    def risks_frame(self, **filters: Any):
+        """Risks as a GeoDataFrame in the register CRS (imports geopandas)."""
+        import geopandas as gpd
+        import shapely
+
+        rows = self._query_rows(**filters)
+        geoms = shapely.points([r.pop("x") for r in rows], [r.pop("y") for r in rows])
+        return gpd.GeoDataFrame(rows, geometry=list(geoms) if len(rows) else [], crs=self.crs)
+
+    def history(self, risk_id: int) -> list[Event]:
+        """Every event of one risk, oldest first."""
+        events = [event_from_row(r) for r in self.store.iter_events(int(risk_id))]
+        if not events:
+            self.get(risk_id)  # raises for an unknown id
+        return events
+
+    def is_overdue(self, risk: Risk, on: dt.datetime | dt.date | str) -> bool:
+        return risk.is_overdue(self._end_of(on))
+
+    # ------------------------------------------------------------------ audit
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain and check every risk against its history.
+
+        Reports the first event whose content, link or position was altered,
+        events missing at the end, and risks whose status disagrees with their
+        history.
+        """
+        prev = GENESIS
+        expected_seq = 1
+        count = 0
+        last_status: dict[int, str | None] = {}
+        for row in self.store.iter_events():
+            count += 1
+            seq = row["seq"]
+            problem = None
+            if seq != expected_seq:
+                problem = f"event {expected_seq} is missing (the next event found is {seq})"
+            elif row["prev_hash"] != prev:
+                problem = f"event {seq} does not follow event {seq - 1}: the chain is broken there"
+            else:
+                try:
+                    data = json.loads(row["data"])
+                except ValueError:
+                    data = None
+                content = EventContent(
+                    seq=seq,
+                    risk_id=row["risk_id"],
+                    at=row["at"],
+                    actor=row["actor"],
+                    action=row["action"],
+                    from_status=row["from_status"],
+                    to_status=row["to_status"],
+                    note=row["note"],
+                    data=data if isinstance(data, dict) else {},
+                )
+                if data is None or event_hash(content, prev) != row["hash"]:
+                    problem = (
+                        f"event {seq} (risk {row['risk_id']}) was altered after it was written"
+                    )
+            if problem:
+                return VerifyReport(False, count, len(last_status), (problem,), seq)
+            prev = row["hash"]
+            expected_seq += 1
+            if row["to_status"] is not None:
+                last_status[row["risk_id"]] = row["to_status"]
+        head = self.store.get_meta("events_head") or {"seq": 0, "hash": GENESIS}
+        if head["seq"] != count or head["hash"] != prev:
+            missing = head["seq"] - count
+            problem = (
+                f"the last {missing} event(s) of the log are missing"
+                if missing > 0
+                else "the log does not end where the register recorded it"
+            )
+            return VerifyReport(False, count, len(last_status), (problem,), count + 1)
+        problems = []
+        for row in self.store.find_risks(RiskQuery()):
+            rid = row["id"]
+            if rid not in last_status:
+                problems.append(f"risk {rid} has no history")
+            elif last_status[rid] != row["status"]:
+                problems.append(
+                    f"risk {rid} is {row['status']} but its history ends at {last_status[rid]}"
+                )
+        return VerifyReport(not problems, count, len(last_status), tuple(problems), None)
+
+    # ------------------------------------------------------------------ summaries
+
+    def summary(
+        self,
+        on: dt.datetime | dt.date | str | None = None,
+        since: dt.datetime | dt.date | str | None = None,
+    ) -> list[PartySummary]:
+        """Open, overdue (at ``on``) and cleared (since ``since``) counts per lead party."""
+        on_dt = self._end_of(on) if on is not None else dt.datetime.now(self.settings.tzinfo)
+        since_dt = self._start_of(since) if since is not None else None
+        counts: dict[tuple[Vertical, str | None], list[int]] = {}
+        for risk in self.risks():
+            key = (risk.lead, risk.lead_party)
+            c = counts.setdefault(key, [0, 0, 0])
+            if risk.is_open:
+                c[0] += 1
+                if risk.is_overdue(on_dt):
+                    c[1] += 1
+            elif risk.status is Status.CLEARED and (
+                since_dt is None or (risk.cleared_at and risk.cleared_at >= since_dt)
+            ):
+                c[2] += 1
+        order = {v: i for i, v in enumerate(Vertical)}
+        return [
+            PartySummary(v, p, *c)
+            for (v, p), c in sorted(
+                counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1] or "")
+            )
+        ]
+
+    def stretches(self, line: str) -> list:
+        """Stretches of ``line`` with the same three parties (see Network.stretches)."""
+        return self.network.stretches(line)
+
+
+# ----------------------------------------------------------------------------- rows
+
+_LOCATION_KEYS = (
+    "line",
+    "measure_m",
+    "chainage_m",
+    "chainage",
+    "side",
+    "offset_m",
+    "segment",
+    "works_section",
+    "workshop",
+    "work_area",
+    "police",
+    "district",
+    "street_office",
+    "community",
+    "uncovered",
+    "area_class",
+    "zone_width_m",
+    "zone_distance_m",
+    "band",
+)
+
+
+def locals_without_self(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "self"}
+
+
+def _parse_day(text: str) -> dt.date | dt.datetime:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise LineriskError(f"cannot read date {text!r}; use YYYY-MM-DD") from None
+
+
+def _require_metric(crs: str) -> None:
+    from pyproj import CRS
+
+    try:
+        c = CRS.from_user_input(crs)
+    except Exception:  # pyproj raises its own CRSError
+        raise LineriskError(f"unknown coordinate reference system {crs!r}") from None
+    if not c.is_projected:
+        raise LineriskError(
+            f"the register CRS must be projected (metric); {crs} is not. "
+            "Try the CGCS2000 Gauss-Krüger zone of the data, e.g. EPSG:4548"
+        )
+
+
+def _check_lonlat(x: np.ndarray, y: np.ndarray, crs: str) -> None:
+    from pyproj import CRS
+
+    if not CRS.from_user_input(crs).is_geographic:
+        return
+    if np.any(~np.isfinite(x)) or np.any(~np.isfinite(y)):
+        raise LineriskError("coordinates must be finite numbers")
+    swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
+    if swapped.any():
+        i = int(np.flatnonzero(swapped)[0])
+        raise LineriskError(
+            f"latitude {y[i]} is impossible; longitude and latitude look swapped "
+            f"(try lon={y[i]} lat={x[i]})"
+        )
+    if np.any(np.abs(y) > 90) or np.any(np.abs(x) > 180):
+        raise LineriskError("longitude must be within ±180 and latitude within ±90 degrees")
+
+
+def _merge_referenced(
+    net: Network,
+    n: int,
+    by_xy: np.ndarray,
+    located: Referenced | None,
+    placed: Referenced | None,
+) -> Referenced:
+    if located is not None and placed is None:
+        return located
+    if placed is not None and located is None:
+        return placed
+    fields = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
+    merged = {}
+    for name in fields:
+        a = getattr(located, name)
+        b = getattr(placed, name)
+        out = np.empty(n, dtype=np.result_type(a.dtype, b.dtype))
+        out[by_xy] = a
+        out[~by_xy] = b
+        merged[name] = out
+    return Referenced(network=net, **merged)
+
+
+def _risk_row(
+    *,
+    category: str,
+    severity: Severity,
+    status: Status,
+    location: Location,
+    parties: Parties,
+    zone: Zone,
+    lead: Vertical,
+    found_at: dt.datetime,
+    found_by: str,
+    deadline: dt.datetime,
+    located_by: str,
+    description: str,
+    note: str,
+    ref: str,
+    source: Any,
+    updated_at: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "ref": ref or None,
+        "category": category,
+        "severity": severity.value,
+        "status": status.value,
+        "line": location.line,
+        "measure_m": round(location.measure_m, 3),
+        "chainage_m": round(location.chainage_m, 3),
+        "chainage": location.chainage,
+        "side": location.side.value,
+        "offset_m": round(location.offset_m, 2),
+        "segment": parties.segment,
+        "works_section": parties.works_section,
+        "workshop": parties.workshop,
+        "work_area": parties.work_area,
+        "police": parties.police,
+        "district": parties.district,
+        "street_office": parties.street_office,
+        "community": parties.community,
+        "uncovered": ",".join(v.value for v in parties.uncovered),
+        "area_class": zone.area_class.value if zone.area_class else None,
+        "zone_width_m": zone.width_m,
+        "zone_distance_m": round(zone.distance_m, 2),
+        "band": zone.band.value,
+        "lead_vertical": lead.value,
+        "lead_party": parties.party(lead),
+        "found_at": _iso(found_at),
+        "found_by": found_by,
+        "deadline": _iso(deadline),
+        "cleared_at": None,
+        "updated_at": _iso(updated_at),
+        "located_by": located_by,
+        "description": description or None,
+        "note": note or None,
+        "source": None if source is None else _json(source),
+    }
+
+
+def _event_record(row: Mapping[str, Any], x: float, y: float) -> dict[str, Any]:
+    keep = {k: row[k] for k in row if k not in ("updated_at", "source") and row[k] is not None}
+    keep["x"] = round(float(x), 3)
+    keep["y"] = round(float(y), 3)
+    return keep
+
+
+def _location_summary(risk: Risk) -> dict[str, Any]:
+    loc = risk.location
+    return {
+        "line": loc.line,
+        "chainage": loc.chainage,
+        "side": loc.side.value,
+        "offset_m": round(loc.offset_m, 2),
+        "x": round(loc.x, 3),
+        "y": round(loc.y, 3),
+    }
+
+
+def risk_from_row(row: Mapping[str, Any]) -> Risk:
+    """A :class:`Risk` from a store row (with ``x``/``y``)."""
+    from linerisk.model import AreaClass
+
+    location = Location(
+        line=row["line"],
+        measure_m=row["measure_m"],
+        chainage_m=row["chainage_m"],
+        side=row["side"],
+        offset_m=row["offset_m"],
+        x=row["x"],
+        y=row["y"],
+        prefix=(row["chainage"] or "K").split("+")[0].rstrip("0123456789") or "K",
+    )
+    parties = Parties(
+        police=row["police"],
+        works_section=row["works_section"],
+        workshop=row["workshop"],
+        work_area=row["work_area"],
+        district=row["district"],
+        street_office=row["street_office"],
+        community=row["community"],
+        segment=row["segment"],
+    )
+    zone = Zone(
+        area_class=AreaClass.parse(row["area_class"]) if row["area_class"] else None,
+        width_m=row["zone_width_m"],
+        distance_m=row["zone_distance_m"],
+        band=BAND_ORDER[[b.value for b in BAND_ORDER].index(row["band"])],
+    )
+    return Risk(
+        id=row["id"],
+        category=row["category"],
+        severity=row["severity"],
+        status=row["status"],
+        location=location,
+        parties=parties,
+        zone=zone,
+        lead=row["lead_vertical"],
+        found_at=row["found_at"],
+        found_by=row["found_by"],
+        deadline=row["deadline"],
+        description=row["description"] or "",
+        note=row["note"] or "",
+        located_by=row["located_by"],
+        ref=row["ref"] or "",
+        cleared_at=dt.datetime.fromisoformat(row["cleared_at"]) if row["cleared_at"] else None,
+        updated_at=dt.datetime.fromisoformat(row["updated_at"]) if row["updated_at"] else None,
+    )
+
+
+def event_from_row(row: Mapping[str, Any]) -> Event:
+    return Event(
+        seq=row["seq"],
+        risk_id=row["risk_id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        from_status=row["from_status"],
+        to_status=row["to_status"],
+        note=row["note"],
+        data=json.loads(row["data"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def iter_risk_dicts(risks: Iterable[Risk]) -> Iterator[dict[str, Any]]:
+    """Flat records of risks (the stable JSON keys)."""
+    for r in risks:
+        yield risk_record(r)
+
+
+def risk_record(risk: Risk, on: dt.datetime | None = None, crs: str | None = None) -> dict:
+    """A flat dict with the documented keys, as in JSON output."""
+    loc = risk.location
+    p = risk.parties
+    return {
+        "id": risk.id,
+        "ref": risk.ref or None,
+        "category": risk.category,
+        "severity": risk.severity.value,
+        "status": risk.status.value,
+        "line": loc.line,
+        "chainage": loc.chainage,
+        "chainage_m": round(loc.chainage_m, 1),
+        "side": loc.side.value,
+        "offset_m": round(loc.offset_m, 1),
+        "zone": risk.zone.band.value,
+        "zone_width_m": risk.zone.width_m,
+        "zone_distance_m": round(risk.zone.distance_m, 1),
+        "area_class": risk.zone.area_class.value if risk.zone.area_class else None,
+        "works_section": p.works_section,
+        "workshop": p.workshop,
+        "work_area": p.work_area,
+        "police": p.police,
+        "district": p.district,
+        "street_office": p.street_office,
+        "community": p.community,
+        "uncovered": [v.value for v in p.uncovered],
+        "lead_vertical": risk.lead.value,
+        "lead_party": risk.lead_party,
+        "found_at": _iso(risk.found_at),
+        "found_by": risk.found_by,
+        "deadline": _iso(risk.deadline),
+        "overdue": risk.is_overdue(on) if on is not None else None,
+        "cleared_at": _iso(risk.cleared_at) if risk.cleared_at else None,
+        "located_by": risk.located_by,
+        "description": risk.description,
+        "note": risk.note,
+        "x": round(loc.x, 3),
+        "y": round(loc.y, 3),
+    }

@@ -1,0 +1,254 @@
+"""Conversion between the in-memory network and store rows, for every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+
+from linerisk.chainage import format_chainage
+from linerisk.model import (
+    ChainBreak,
+    Fence,
+    KmPost,
+    Line,
+    Neighbourhood,
+    PoliceArea,
+    Segment,
+)
+from linerisk.network import Network
+from linerisk.settings import Settings
+from linerisk.store.base import Store
+
+__all__ = ["network_from_store", "network_rows"]
+
+
+def _substring(net: Network, line_index: int, start: float, end: float) -> shapely.LineString:
+    from shapely.ops import substring
+
+    return substring(net.lines[line_index].geometry, start, end)
+
+
+def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any]]]:
+    """Rows and geometries for each network layer of the store."""
+    out: dict[str, tuple[list[dict[str, Any]], list[Any]]] = {}
+    out["lines"] = (
+        [
+            {
+                "id": ln.id,
+                "name_zh": ln.name_zh,
+                "name_en": ln.name_en,
+                "start_chainage_m": ln.start_chainage,
+                "start_chainage": format_chainage(ln.start_chainage, prefix=ln.prefix),
+                "high_speed": int(ln.high_speed),
+                "design_speed_kmh": ln.design_speed_kmh,
+                "tracks": ln.tracks,
+                "prefix": ln.prefix,
+            }
+            for ln in net.lines
+        ],
+        [ln.geometry for ln in net.lines],
+    )
+    out["kmposts"] = (
+        [
+            {"line": p.line, "chainage_m": p.chainage, "chainage": format_chainage(p.chainage)}
+            for p in net.kmposts
+        ],
+        [p.geometry for p in net.kmposts],
+    )
+    cb_geoms = []
+    for b in net.chain_breaks:
+        if b.geometry is not None:
+            cb_geoms.append(b.geometry)
+            continue
+        li = net.line_index(b.line)
+        m = net.calibration(b.line).measure_at(b.back)
+        cb_geoms.append(shapely.line_interpolate_point(net.lines[li].geometry, m))
+    out["chain_breaks"] = (
+        [
+            {
+                "line": b.line,
+                "back_m": b.back,
+                "ahead_m": b.ahead,
+                "back": format_chainage(b.back),
+                "ahead": format_chainage(b.ahead),
+                "kind": b.kind,
+                "note": b.note,
+            }
+            for b in net.chain_breaks
+        ],
+        cb_geoms,
+    )
+    seg_geoms = []
+    for i, s in enumerate(net.segments):
+        m0, m1 = net.segment_measures(i)
+        seg_geoms.append(_substring(net, net.line_index(s.line), m0, m1))
+    out["segments"] = (
+        [
+            {
+                "id": s.id,
+                "line": s.line,
+                "from_chainage_m": s.from_chainage,
+                "to_chainage_m": s.to_chainage,
+                "from_chainage": format_chainage(s.from_chainage),
+                "to_chainage": format_chainage(s.to_chainage),
+                "works_section": s.works_section,
+                "workshop": s.workshop,
+                "work_area": s.work_area,
+                "area_class": s.area_class.value,
+                "patrol_per_week": s.patrol_per_week,
+                "formation_half_width_left_m": s.formation_half_width_left_m,
+                "formation_half_width_right_m": s.formation_half_width_right_m,
+            }
+            for s in net.segments
+        ],
+        seg_geoms,
+    )
+    out["police_areas"] = (
+        [
+            {"id": p.id, "name": p.name, "name_en": p.name_en, "parent": p.parent}
+            for p in net.police_areas
+        ],
+        [p.geometry for p in net.police_areas],
+    )
+    out["neighbourhoods"] = (
+        [
+            {
+                "id": nb.id,
+                "district": nb.district,
+                "street_office": nb.street_office,
+                "community": nb.community,
+            }
+            for nb in net.neighbourhoods
+        ],
+        [nb.geometry for nb in net.neighbourhoods],
+    )
+    fence_geoms = []
+    for f in net.fences:
+        if f.geometry is not None:
+            fence_geoms.append(f.geometry)
+            continue
+        cal = net.calibration(f.line)
+        m0, m1 = (float(v) for v in cal.measure_at(np.array([f.from_chainage, f.to_chainage])))
+        centre = _substring(net, net.line_index(f.line), m0, m1)
+        distance = net.settings.default_half_width_m + 1.5
+        fence_geoms.append(shapely.offset_curve(centre, f.side.sign * distance))
+    out["fences"] = (
+        [
+            {
+                "id": f.id,
+                "line": f.line,
+                "side": f.side.value,
+                "from_chainage_m": f.from_chainage,
+                "to_chainage_m": f.to_chainage,
+                "from_chainage": format_chainage(f.from_chainage),
+                "to_chainage": format_chainage(f.to_chainage),
+                "condition": f.condition.value,
+                "kind": f.kind,
+            }
+            for f in net.fences
+        ],
+        fence_geoms,
+    )
+    return out
+
+
+def network_from_store(store: Store, settings: Settings) -> Network:
+    """Rebuild the :class:`Network` from the store's layers."""
+    rows, geoms = store.read_layer("lines")
+    if not rows:
+        from linerisk.errors import LineriskError
+
+        raise LineriskError("the register has no lines yet; import some first")
+    lines = [
+        Line(
+            id=r["id"],
+            name_zh=r["name_zh"],
+            name_en=r["name_en"],
+            geometry=g,
+            start_chainage=r["start_chainage_m"],
+            high_speed=bool(r["high_speed"]),
+            design_speed_kmh=r["design_speed_kmh"],
+            tracks=r["tracks"],
+            prefix=r["prefix"],
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("kmposts")
+    kmposts = [
+        KmPost(line=r["line"], chainage=r["chainage_m"], geometry=g)
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("chain_breaks")
+    breaks = [
+        ChainBreak(
+            line=r["line"], back=r["back_m"], ahead=r["ahead_m"], geometry=g, note=r["note"] or ""
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("segments")
+    segments = [
+        Segment(
+            id=r["id"],
+            line=r["line"],
+            from_chainage=r["from_chainage_m"],
+            to_chainage=r["to_chainage_m"],
+            works_section=r["works_section"],
+            workshop=r["workshop"],
+            work_area=r["work_area"],
+            area_class=r["area_class"],
+            patrol_per_week=r["patrol_per_week"],
+            formation_half_width_left_m=r["formation_half_width_left_m"],
+            formation_half_width_right_m=r["formation_half_width_right_m"],
+            geometry=g,
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("police_areas")
+    police = [
+        PoliceArea(
+            id=r["id"],
+            name=r["name"],
+            geometry=g,
+            name_en=r["name_en"] or "",
+            parent=r["parent"] or "",
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("neighbourhoods")
+    neighbourhoods = [
+        Neighbourhood(
+            id=r["id"],
+            district=r["district"],
+            street_office=r["street_office"],
+            community=r["community"],
+            geometry=g,
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    rows, geoms = store.read_layer("fences")
+    fences = [
+        Fence(
+            id=r["id"],
+            line=r["line"],
+            side=r["side"],
+            from_chainage=r["from_chainage_m"],
+            to_chainage=r["to_chainage_m"],
+            condition=r["condition"],
+            kind=r["kind"],
+            geometry=g,
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    return Network(
+        crs=store.crs,
+        settings=settings,
+        lines=lines,
+        kmposts=kmposts,
+        chain_breaks=breaks,
+        segments=segments,
+        police_areas=police,
+        neighbourhoods=neighbourhoods,
+        fences=fences,
+    )
