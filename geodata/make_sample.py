@@ -616,16 +616,18 @@ FIX_PHRASES = {
     "flood_geology": ("组织清淤疏通", "涵洞河道已疏通"),
     "cable_theft": ("立案侦查并组织恢复电缆", "电缆已恢复，案件已移交刑侦部门"),
 }
-# (min, max) hours after the previous event
+# (min, max) working hours after the previous event; people act 08:00-20:00
 EVENT_GAP_HOURS = {
-    "assign": (1, 20),
-    "start": (6, 72),
-    "submit": (48, 360),
-    "clear": (12, 120),
-    "reopen": (120, 480),
-    "withdraw": (4, 72),
+    "assign": (0.5, 8),
+    "start": (4, 36),
+    "submit": (24, 180),
+    "clear": (6, 60),
+    "reopen": (60, 240),
+    "withdraw": (2, 36),
 }
-LAST_EVENT = datetime(2026, 11, 24, 22, 0, tzinfo=TZ)
+WORK_DAY = (8, 20)  # working hours of the day, local time
+CLOCK_ORIGIN = datetime(2026, 8, 1, tzinfo=TZ)
+LAST_EVENT = datetime(2026, 11, 24, 19, 30, tzinfo=TZ)
 AT_FENCE = -1.0  # offset placeholder: the risk is on the fence line
 
 
@@ -781,16 +783,33 @@ def risk_actions(plan: RiskPlan) -> list[str]:
     return list(ACTION_PATHS[plan.outcome])
 
 
+def work_clock(t: datetime) -> float:
+    """Working hours elapsed between CLOCK_ORIGIN and ``t`` (nights do not count)."""
+    start, end = WORK_DAY
+    days = (t - CLOCK_ORIGIN).days
+    hour = (t - CLOCK_ORIGIN - timedelta(days=days)).total_seconds() / 3600.0
+    return days * (end - start) + min(max(hour - start, 0.0), end - start)
+
+
+def from_work_clock(hours: float) -> datetime:
+    """Inverse of :func:`work_clock`: a time within working hours."""
+    start, end = WORK_DAY
+    days, rest = divmod(hours, end - start)
+    return CLOCK_ORIGIN + timedelta(days=days, hours=start + rest)
+
+
 def event_times(rng: np.random.Generator, found: datetime, actions: list[str]) -> list[datetime]:
-    """Draw increasing event times after ``found``, squeezed before LAST_EVENT if needed."""
+    """Draw increasing event times in working hours after ``found``, before LAST_EVENT."""
     gaps = [rng.uniform(*EVENT_GAP_HOURS[a]) for a in actions]
-    room = (LAST_EVENT - found).total_seconds() / 3600.0
+    room = work_clock(LAST_EVENT) - work_clock(found)
     if sum(gaps) > 0.95 * room:
         gaps = [g * 0.95 * room / sum(gaps) for g in gaps]
-    times, t = [], found
+    times, clock, prev = [], work_clock(found), found
     for g in gaps:
-        t = max(t + timedelta(hours=g), t + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        times.append(t)
+        clock += g
+        t = from_work_clock(clock).replace(second=0, microsecond=0)
+        prev = max(t, prev + timedelta(minutes=1))
+        times.append(prev)
     return times
 
 

@@ -41,3 +41,50 @@ def load_network_dir(
 def load_sample_network(settings: Settings | None = None) -> Network:
     """The sample network in its metric CRS (CGCS2000 / 3-degree GK CM 117E)."""
     return load_network_dir(sample_dir(), settings=settings)
+
+
+def read_risk_file(path: str | Path) -> tuple[list[dict], list[list[dict]]]:
+    """Risk rows and their histories from a file laid out like ``geodata/risks.geojson``.
+
+    Features with a geometry are placed by coordinates, the others by
+    ``line``/``chainage``/``side``/``offset_m``.
+    """
+    from linerisk.io.layers import read_layer
+
+    layer = read_layer(path)
+    rows: list[dict] = []
+    histories: list[list[dict]] = []
+    for record, geom in zip(layer.records, layer.geometries, strict=True):
+        row = {
+            k: record.get(k)
+            for k in ("category", "severity", "found_by", "found_at", "description", "note", "ref")
+        }
+        if geom is not None and not geom.is_empty:
+            row |= {"x": geom.x, "y": geom.y, "crs": layer.crs}
+        else:
+            row |= {
+                "line": record.get("line"),
+                "chainage": record.get("chainage"),
+                "side": record.get("side"),
+                "offset": record.get("offset_m"),
+            }
+        rows.append(row)
+        histories.append(list(record.get("history") or []))
+    return rows, histories
+
+
+def build_sample_register(path: str | Path, settings: Settings | None = None):
+    """Create a register at ``path`` from the sample data, with every sample risk
+    and its history replayed through the lifecycle (so the audit chain is real)."""
+    from linerisk.register import Register
+
+    reg = Register.create(path, from_dir=sample_dir(), settings=settings)
+    try:
+        rows, histories = read_risk_file(sample_dir() / "risks.geojson")
+        # The sample keeps one duplicate on purpose (later withdrawn as such).
+        reg.add_risks(rows, allow_duplicates=True, events=histories)
+    except BaseException:
+        reg.close()
+        Path(path).unlink(missing_ok=True)
+        raise
+    return reg
