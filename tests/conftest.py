@@ -1,0 +1,51 @@
+"""Shared fixtures: the sample network and sample registers as real GeoPackage files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from linerisk.register import Register
+from linerisk.sample import build_sample_register, load_sample_network
+
+#: the date the sample data was cut; overdue counts in tests are taken on it
+SAMPLE_DAY = "2026-11-25"
+
+
+@pytest.fixture(scope="session")
+def sample_network():
+    """The sample network (read once; it is immutable)."""
+    return load_sample_network()
+
+
+@pytest.fixture(scope="session")
+def _sample_register_master(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("master") / "register.gpkg"
+    build_sample_register(path).close()
+    return path
+
+
+@pytest.fixture
+def sample_register_path(_sample_register_master, tmp_path) -> Path:
+    """A fresh copy of the sample register file for one test."""
+    path = tmp_path / "register.gpkg"
+    shutil.copy(_sample_register_master, path)
+    return path
+
+
+@pytest.fixture
+def sample_register(sample_register_path):
+    """The sample register, open; closed after the test."""
+    reg = Register.open(sample_register_path)
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def empty_register(tmp_path, sample_network):
+    """A register with the sample network and no risks."""
+    reg = Register.create(tmp_path / "empty.gpkg", network=sample_network)
+    yield reg
+    reg.close()
