@@ -27,6 +27,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "register_written": ("台账已写入 {path}", "Register written to {path}"),
     "error": ("错误：{message}", "Error: {message}"),
+    "risk_heading": ("隐患 {id}", "Risk {id}"),
+    "where": ("位置", "where"),
+    "zone": ("距离带", "zone"),
+    "zone_detail": (
+        "保护区宽 {width:g} 米，距路基边缘 {distance:.0f} 米",
+        "zone {width:g} m wide, {distance:.0f} m from the formation edge",
+    ),
+    "lead": ("牵头", "lead"),
+    "deadline": ("整改期限", "deadline"),
+    "description": ("描述", "description"),
+    "note": ("备注", "note"),
 }
 
 

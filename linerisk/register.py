@@ -313,7 +313,7 @@ class Register:
             try:
                 categories.append(catalog.get(row["category"]))
                 severities.append(Severity.parse(row["severity"]))
-                found_at.append(self._time(row.get("found_at"), now))
+                found_at.append(self.parse_time(row.get("found_at"), now))
                 if not str(row.get("found_by") or "").strip():
                     raise LineriskError("found_by (who found it) is required")
             except KeyError as exc:
@@ -386,7 +386,7 @@ class Register:
                         )
         return ids
 
-    def _time(self, value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
+    def parse_time(self, value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
         if value is None or value == "":
             return default
         if isinstance(value, str):
@@ -578,7 +578,7 @@ class Register:
         with self.store.transaction():
             risk = self.get(risk_id)
             target = next_status(risk.status, action, reason)
-            when = self._time(at, now)
+            when = self.parse_time(at, now)
             self._check_time(risk, when)
             changes: dict[str, Any] = {"status": target.value, "updated_at": _iso(now)}
             data: dict[str, Any] = {}
@@ -787,10 +787,10 @@ class Register:
             self.network.line_index(line)
         deadline_before = None
         if overdue_on is not None:
-            deadline_before = _iso(self._end_of(overdue_on))
+            deadline_before = _iso(self.end_of_day(overdue_on))
         since_iso = None
         if since is not None:
-            since_iso = _iso(self._start_of(since))
+            since_iso = _iso(self.start_of_day(since))
         return RiskQuery(
             statuses=statuses,
             categories=categories,
@@ -805,18 +805,18 @@ class Register:
             limit=limit,
         )
 
-    def _end_of(self, day: dt.datetime | dt.date | str) -> dt.datetime:
+    def end_of_day(self, day: dt.datetime | dt.date | str) -> dt.datetime:
         if isinstance(day, str):
             day = _parse_day(day)
         if isinstance(day, dt.datetime):
-            return self._time(day, day)
+            return self.parse_time(day, day)
         return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.settings.tzinfo)
 
-    def _start_of(self, day: dt.datetime | dt.date | str) -> dt.datetime:
+    def start_of_day(self, day: dt.datetime | dt.date | str) -> dt.datetime:
         if isinstance(day, str):
             day = _parse_day(day)
         if isinstance(day, dt.datetime):
-            return self._time(day, day)
+            return self.parse_time(day, day)
         return dt.datetime.combine(day, dt.time(0, 0), tzinfo=self.settings.tzinfo)
 
     def risks_frame(self, **filters: Any):
@@ -836,7 +836,7 @@ class Register:
         return events
 
     def is_overdue(self, risk: Risk, on: dt.datetime | dt.date | str) -> bool:
-        return risk.is_overdue(self._end_of(on))
+        return risk.is_overdue(self.end_of_day(on))
 
     # ------------------------------------------------------------------ audit
 
@@ -913,8 +913,8 @@ class Register:
         since: dt.datetime | dt.date | str | None = None,
     ) -> list[PartySummary]:
         """Open, overdue (at ``on``) and cleared (since ``since``) counts per lead party."""
-        on_dt = self._end_of(on) if on is not None else dt.datetime.now(self.settings.tzinfo)
-        since_dt = self._start_of(since) if since is not None else None
+        on_dt = self.end_of_day(on) if on is not None else dt.datetime.now(self.settings.tzinfo)
+        since_dt = self.start_of_day(since) if since is not None else None
         counts: dict[tuple[Vertical, str | None], list[int]] = {}
         for risk in self.risks():
             key = (risk.lead, risk.lead_party)

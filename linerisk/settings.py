@@ -63,6 +63,8 @@ class Settings:
     lead_overrides: dict[str, str] = attrs.field(factory=dict)
     #: a site's own categories
     extra_categories: tuple[Category, ...] = attrs.field(default=(), converter=tuple)
+    #: overrides of linerisk.patrol.DEFAULT_ADVICE_RULE, key by key
+    patrol_rule: dict[str, Any] = attrs.field(factory=dict)
     lang: str = attrs.field(default="zh")
     default_actor: str | None = None
     #: the time zone used for dates without one (China Standard Time)
@@ -106,6 +108,7 @@ class Settings:
                 {"key": c.key, "zh": c.zh, "en": c.en, "lead": c.lead.value}
                 for c in self.extra_categories
             ],
+            "patrol_rule": dict(self.patrol_rule),
             "lang": self.lang,
             "default_actor": self.default_actor,
             "timezone": self.timezone,

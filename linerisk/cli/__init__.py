@@ -17,6 +17,24 @@ __all__ = ["cli", "main"]
 
 #: command name → (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "linerisk.cli.init",
+        "init",
+        "Create a register, optionally from layer files. 新建台账。",
+    ),
+    "risk": ("linerisk.cli.risk", "risk", "Register and track risk points. 隐患登记与闭环。"),
+    "patrol": (
+        "linerisk.cli.patrol",
+        "patrol",
+        "Patrol frequency on stretches of line. 巡线频次。",
+    ),
+    "stats": (
+        "linerisk.cli.stats",
+        "stats",
+        "Open, overdue, cleared: clearing to zero. 动态清零统计。",
+    ),
+    "verify": ("linerisk.cli.verify", "verify", "Check the audit chain. 校验审计链。"),
+    "config": ("linerisk.cli.config", "config", "Show or change register settings. 台账设置。"),
     "demo": (
         "linerisk.cli.demo",
         "demo",

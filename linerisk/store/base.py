@@ -115,6 +115,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count_risks(self) -> int: ...
 
+    @abc.abstractmethod
+    def repoint_risks_segment(
+        self, line: str, old_segment: str, new_segment: str, from_measure: float
+    ) -> int:
+        """Move risks of ``old_segment`` at or beyond ``from_measure`` to ``new_segment``
+        (after a segment was split); returns how many."""
+
     # events --------------------------------------------------------------------------
     @abc.abstractmethod
     def event_head(self) -> tuple[int, str]:

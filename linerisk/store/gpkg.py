@@ -659,6 +659,15 @@ class GeoPackageStore(Store):
                 out.append((rid, d))
         return sorted(out, key=lambda t: t[1])
 
+    def repoint_risks_segment(
+        self, line: str, old_segment: str, new_segment: str, from_measure: float
+    ) -> int:
+        cur = self._write(
+            "UPDATE risks SET segment = ? WHERE line = ? AND segment = ? AND measure_m >= ?",
+            (new_segment, line, old_segment, from_measure - 1e-6),
+        )
+        return cur.rowcount
+
     def count_risks(self) -> int:
         return self._conn.execute("SELECT count(*) FROM risks").fetchone()[0]
 

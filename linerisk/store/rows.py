@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,13 +22,42 @@ from linerisk.network import Network
 from linerisk.settings import Settings
 from linerisk.store.base import Store
 
-__all__ = ["network_from_store", "network_rows"]
+__all__ = ["network_from_store", "network_rows", "segment_rows"]
 
 
 def _substring(net: Network, line_index: int, start: float, end: float) -> shapely.LineString:
     from shapely.ops import substring
 
     return substring(net.lines[line_index].geometry, start, end)
+
+
+def segment_rows(
+    net: Network, segments: Sequence[Segment]
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Rows for segments, with geometry cut from the line by calibrated chainage."""
+    rows, geoms = [], []
+    for s in segments:
+        cal = net.calibration(s.line)
+        m0, m1 = (float(v) for v in cal.measure_at(np.array([s.from_chainage, s.to_chainage])))
+        geoms.append(_substring(net, net.line_index(s.line), m0, m1))
+        rows.append(
+            {
+                "id": s.id,
+                "line": s.line,
+                "from_chainage_m": s.from_chainage,
+                "to_chainage_m": s.to_chainage,
+                "from_chainage": format_chainage(s.from_chainage),
+                "to_chainage": format_chainage(s.to_chainage),
+                "works_section": s.works_section,
+                "workshop": s.workshop,
+                "work_area": s.work_area,
+                "area_class": s.area_class.value,
+                "patrol_per_week": s.patrol_per_week,
+                "formation_half_width_left_m": s.formation_half_width_left_m,
+                "formation_half_width_right_m": s.formation_half_width_right_m,
+            }
+        )
+    return rows, geoms
 
 
 def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any]]]:
@@ -80,31 +110,7 @@ def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any
         ],
         cb_geoms,
     )
-    seg_geoms = []
-    for i, s in enumerate(net.segments):
-        m0, m1 = net.segment_measures(i)
-        seg_geoms.append(_substring(net, net.line_index(s.line), m0, m1))
-    out["segments"] = (
-        [
-            {
-                "id": s.id,
-                "line": s.line,
-                "from_chainage_m": s.from_chainage,
-                "to_chainage_m": s.to_chainage,
-                "from_chainage": format_chainage(s.from_chainage),
-                "to_chainage": format_chainage(s.to_chainage),
-                "works_section": s.works_section,
-                "workshop": s.workshop,
-                "work_area": s.work_area,
-                "area_class": s.area_class.value,
-                "patrol_per_week": s.patrol_per_week,
-                "formation_half_width_left_m": s.formation_half_width_left_m,
-                "formation_half_width_right_m": s.formation_half_width_right_m,
-            }
-            for s in net.segments
-        ],
-        seg_geoms,
-    )
+    out["segments"] = segment_rows(net, net.segments)
     out["police_areas"] = (
         [
             {"id": p.id, "name": p.name, "name_en": p.name_en, "parent": p.parent}
