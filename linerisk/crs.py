@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["WGS84", "choose_metric_crs", "transform_xy", "transformer"]
 
@@ -52,6 +54,8 @@ def same_crs(a: str, b: str) -> bool:
 
 def transform_xy(x, y, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinate arrays from ``src`` to ``dst``."""
+    import numpy as np
+
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if same_crs(src, dst):
@@ -61,6 +65,7 @@ def transform_xy(x, y, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
 
 def transform_geometries(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     """Transform an array of shapely geometries from ``src`` to ``dst``."""
+    import numpy as np
     import shapely
 
     if same_crs(src, dst):

@@ -3,7 +3,7 @@ exits 1 without a traceback."""
 
 from __future__ import annotations
 
-__all__ = ["DuplicateRiskError", "LineriskError", "UnknownRiskError"]
+__all__ = ["DuplicateRiskError", "LineriskError", "ReferencingError", "UnknownRiskError"]
 
 
 class LineriskError(Exception):
@@ -26,3 +26,7 @@ class DuplicateRiskError(LineriskError, ValueError):
     def __init__(self, message: str, existing: list[tuple[int, float]]) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+class ReferencingError(LineriskError, ValueError):
+    """A point or chainage that cannot be put on the railway; the message says why."""

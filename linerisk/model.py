@@ -10,13 +10,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from linerisk.chainage import Chainage, format_chainage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "BUILTIN_CATEGORIES",
@@ -330,6 +331,9 @@ def _geom_of(*types: str):
     def check(_inst: Any, attr: attrs.Attribute, value: BaseGeometry | None) -> None:
         if value is None:
             return
+        import shapely
+        from shapely.geometry.base import BaseGeometry
+
         if not isinstance(value, BaseGeometry) or value.geom_type not in types:
             raise ValueError(f"{attr.name} must be a {' or '.join(types)}, not {value!r}")
         if value.is_empty:

@@ -14,8 +14,9 @@ import attrs
 import numpy as np
 import shapely
 
-from linerisk.chainage import Calibration, ChainageStatus, ChainBreakSpec, format_chainage
-from linerisk.errors import LineriskError
+from linerisk.calibration import Calibration, ChainageStatus, ChainBreakSpec
+from linerisk.chainage import format_chainage
+from linerisk.errors import ReferencingError
 from linerisk.model import (
     ChainBreak,
     Fence,
@@ -34,10 +35,6 @@ from linerisk.settings import Settings
 from linerisk.zones import AREA_CODES, BAND_ORDER
 
 __all__ = ["Network", "PlaceStatus", "Referenced", "ReferencingError", "Stretch"]
-
-
-class ReferencingError(LineriskError, ValueError):
-    """A point or chainage that cannot be put on the railway; the message says why."""
 
 
 class PlaceStatus(IntEnum):

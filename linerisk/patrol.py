@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from linerisk.chainage import ChainageStatus, format_chainage, parse_chainage
+from linerisk.calibration import ChainageStatus
+from linerisk.chainage import format_chainage, parse_chainage
 from linerisk.errors import LineriskError
 from linerisk.model import FenceCondition, Segment, Severity
 

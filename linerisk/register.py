@@ -18,17 +18,17 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
 
 from linerisk.chainage import parse_chainage
-from linerisk.crs import WGS84, transform_xy
-from linerisk.errors import DuplicateRiskError, LineriskError, UnknownRiskError
+from linerisk.crs import WGS84
+from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
 from linerisk.lifecycle import GENESIS, EventContent, TransitionError, event_hash, next_status
 from linerisk.model import (
     Action,
+    Band,
     Event,
     Location,
     Parties,
@@ -39,11 +39,14 @@ from linerisk.model import (
     Vertical,
     Zone,
 )
-from linerisk.network import Network, Referenced, ReferencingError
 from linerisk.settings import Settings
 from linerisk.store.base import RiskQuery, Store
 from linerisk.store.gpkg import GeoPackageStore
-from linerisk.zones import BAND_ORDER
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from linerisk.network import Network, Referenced
 
 __all__ = ["PartySummary", "Register", "VerifyReport"]
 
@@ -299,6 +302,8 @@ class Register:
         to replay after registration (dicts with ``action``, ``by``, ``at``,
         ``note``, ``reason``), as when loading an existing register.
         """
+        import numpy as np
+
         settings = self.settings
         catalog = settings.categories
         now = dt.datetime.now(settings.tzinfo)
@@ -403,6 +408,10 @@ class Register:
         return value.astimezone(self.settings.tzinfo)
 
     def _reference_rows(self, rows: Sequence[Mapping[str, Any]]) -> Referenced:
+        import numpy as np
+
+        from linerisk.crs import transform_xy
+
         net = self.network
         n = len(rows)
         by_xy = np.array(["x" in r for r in rows], dtype=bool)
@@ -439,6 +448,7 @@ class Register:
         return _merge_referenced(net, n, by_xy, located, placed)
 
     def _check_duplicates(self, ref: Referenced, categories: Sequence[str]) -> None:
+        import numpy as np
         import shapely
 
         radius = self.settings.duplicate_radius_m
@@ -993,6 +1003,7 @@ def _require_metric(crs: str) -> None:
 
 
 def _check_lonlat(x: np.ndarray, y: np.ndarray, crs: str) -> None:
+    import numpy as np
     from pyproj import CRS
 
     if not CRS.from_user_input(crs).is_geographic:
@@ -1017,6 +1028,10 @@ def _merge_referenced(
     located: Referenced | None,
     placed: Referenced | None,
 ) -> Referenced:
+    import numpy as np
+
+    from linerisk.network import Referenced
+
     if located is not None and placed is None:
         return located
     if placed is not None and located is None:
@@ -1137,7 +1152,7 @@ def risk_from_row(row: Mapping[str, Any]) -> Risk:
         area_class=AreaClass.parse(row["area_class"]) if row["area_class"] else None,
         width_m=row["zone_width_m"],
         distance_m=row["zone_distance_m"],
-        band=BAND_ORDER[[b.value for b in BAND_ORDER].index(row["band"])],
+        band=Band(row["band"]),
     )
     return Risk(
         id=row["id"],

@@ -9,11 +9,14 @@ so every number is a setting with these defaults.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 
 from linerisk.model import AreaClass, Band
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["AREA_CODES", "BAND_ORDER", "DEFAULT_ZONE_WIDTHS", "ZoneRules"]
 
@@ -79,6 +82,8 @@ class ZoneRules:
         ``area_code`` indexes :data:`AREA_CODES` (-1 for unknown); band codes
         index :data:`BAND_ORDER`.
         """
+        import numpy as np
+
         table = np.array([self.widths[a.value] for a in AREA_CODES])
         unknown = AREA_CODES.index(AreaClass.parse(self.unknown_area_class))
         code = np.where(area_code < 0, unknown, area_code)

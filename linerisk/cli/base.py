@@ -6,21 +6,29 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import click
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@attrs.define
 class Env:
-    """What every command gets: the register path, language and verbosity."""
+    """What every command gets: the register path, language and verbosity.
 
-    register_path: str | None = None
-    lang: str | None = None
-    quiet: bool = False
-    debug: bool = False
-    _register: Any = None
+    (A plain class: the CLI starts without importing attrs or numpy.)
+    """
+
+    def __init__(
+        self,
+        register_path: str | None = None,
+        lang: str | None = None,
+        quiet: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.register_path = register_path
+        self.lang = lang
+        self.quiet = quiet
+        self.debug = debug
+        self._register: Any = None
 
     def open_register(self):
         """Open the register named by --register or LINERISK_REGISTER."""

@@ -16,13 +16,14 @@ import sqlite3
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import shapely
+from typing import TYPE_CHECKING, Any
 
 from linerisk.lifecycle import GENESIS
 from linerisk.store.base import RiskQuery, Store, StoreError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
 from linerisk.store.schema import (
     EVENT_COLUMNS,
     LAYERS,
@@ -63,6 +64,9 @@ def _header_length(blob: bytes) -> int:
 
 def encode_geometries(geoms: Sequence[Any], srs_id: int) -> list[bytes | None]:
     """Shapely geometries → GeoPackage geometry blobs (little-endian, xy envelope)."""
+    import numpy as np
+    import shapely
+
     arr = np.asarray(geoms, dtype=object)
     out: list[bytes | None] = [None] * len(arr)
     present = np.flatnonzero([g is not None for g in arr])
@@ -82,25 +86,26 @@ def encode_geometries(geoms: Sequence[Any], srs_id: int) -> list[bytes | None]:
     return out
 
 
-_POINT_BLOB = np.dtype(
-    [
-        ("magic", "S2"),
-        ("version", "u1"),
-        ("flags", "u1"),
-        ("srs", "<i4"),
-        ("env", "<f8", (4,)),
-        ("order", "u1"),
-        ("type", "<u4"),
-        ("x", "<f8"),
-        ("y", "<f8"),
-    ]
+_POINT_FIELDS = (
+    ("magic", "S2"),
+    ("version", "u1"),
+    ("flags", "u1"),
+    ("srs", "<i4"),
+    ("env", "<f8", (4,)),
+    ("order", "u1"),
+    ("type", "<u4"),
+    ("x", "<f8"),
+    ("y", "<f8"),
 )
 
 
 def encode_points(x: np.ndarray, y: np.ndarray, srs_id: int) -> list[bytes]:
     """Point blobs for coordinate arrays, built with numpy (the bulk path)."""
+    import numpy as np
+
+    dtype = np.dtype(list(_POINT_FIELDS))
     n = len(x)
-    rec = np.zeros(n, dtype=_POINT_BLOB)
+    rec = np.zeros(n, dtype=dtype)
     rec["magic"] = b"GP"
     rec["flags"] = 0x03
     rec["srs"] = srs_id
@@ -110,11 +115,14 @@ def encode_points(x: np.ndarray, y: np.ndarray, srs_id: int) -> list[bytes]:
     rec["x"] = x
     rec["y"] = y
     buf = rec.tobytes()
-    size = _POINT_BLOB.itemsize
+    size = dtype.itemsize
     return [buf[i : i + size] for i in range(0, n * size, size)]
 
 
 def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
+    import numpy as np
+    import shapely
+
     out = np.full(len(blobs), None, dtype=object)
     idx = [i for i, b in enumerate(blobs) if b is not None]
     if idx:
@@ -132,6 +140,8 @@ def point_xy(blob: bytes | None) -> tuple[float, float]:
         order = "<" if flags & 1 else ">"
         minx, _maxx, miny, _maxy = struct.unpack_from(order + "4d", blob, 8)
         return minx, miny
+    import shapely
+
     geom = shapely.from_wkb(blob[_header_length(blob) :])
     return geom.x, geom.y
 
@@ -146,6 +156,8 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
         order = "<" if flags & 1 else ">"
         minx, maxx, miny, maxy = struct.unpack_from(order + "4d", blob, 8)
         return minx, maxx, miny, maxy
+    import shapely
+
     minx, miny, maxx, maxy = shapely.bounds(shapely.from_wkb(blob[_header_length(blob) :]))
     return minx, maxx, miny, maxy
 
@@ -495,6 +507,8 @@ class GeoPackageStore(Store):
     def insert_layer_rows(
         self, kind: str, rows: Sequence[Mapping[str, Any]], geometries: Sequence[Any]
     ) -> None:
+        import shapely
+
         table = self._layer(kind)
         if table.geometry == "MULTIPOLYGON":
             geometries = [
@@ -558,6 +572,8 @@ class GeoPackageStore(Store):
     def insert_risks(
         self, rows: Sequence[Mapping[str, Any]], x: np.ndarray, y: np.ndarray
     ) -> list[int]:
+        import numpy as np
+
         if not self._depth:
             raise StoreError("writes must happen inside a transaction")
         names = RISKS.column_names
@@ -582,6 +598,8 @@ class GeoPackageStore(Store):
         sets = [f'"{c}" = ?' for c in changes]
         params = list(changes.values())
         if xy is not None:
+            import numpy as np
+
             sets.append("geom = ?")
             params.append(encode_points(np.array([xy[0]]), np.array([xy[1]]), self.srs_id)[0])
         cur = self._write(f"UPDATE risks SET {', '.join(sets)} WHERE id = ?", (*params, risk_id))
