@@ -333,6 +333,7 @@ class Segment:
     half_right: float
 
     def half_width(self, side: str) -> float:
+        """Formation half-width (m) on ``side``."""
         return self.half_left if side == "left" else self.half_right
 
 
@@ -486,11 +487,20 @@ def neighbourhood_at(nbs: list[Neighbourhood], pt: Point) -> Neighbourhood:
 
 # Stretches without fencing, per side (level crossing, bridges, underpasses, pump house...).
 FENCE_GAPS = {
-    "left": [("K7+420", "K7+480"), ("K14+800", "K14+980"), ("K17+700", "K17+820"),
-             ("K20+900", "K20+990")],
-    "right": [("K7+420", "K7+480"), ("K9+100", "K9+320"), ("K14+830", "K15+030"),
-              ("K17+100", "K17+170"), ("K21+500", "K21+620")],
-}  # fmt: skip
+    "left": [
+        ("K7+420", "K7+480"),  # level crossing 道口
+        ("K14+800", "K14+980"),  # bridge 桥梁
+        ("K17+700", "K17+820"),  # culvert and drainage ditch
+        ("K20+900", "K20+990"),  # underpass 下穿通道
+    ],
+    "right": [
+        ("K7+420", "K7+480"),  # level crossing
+        ("K9+100", "K9+320"),  # pump house and cable shaft
+        ("K14+830", "K15+030"),  # same bridge, abutments offset
+        ("K17+100", "K17+170"),  # underpass
+        ("K21+500", "K21+620"),  # farm track underbridge
+    ],
+}
 DAMAGED_FENCES = 8
 
 
@@ -529,6 +539,8 @@ def make_fences(
                     cuts += [g0, g1]
             cuts.append(seg.c1)
             for a, b in zip(cuts[0::2], cuts[1::2], strict=True):
+                # every fenced stretch is >= 300 m; n pieces of about (b - a) / n <= 1000 m,
+                # jittered by up to 120 m, stay within 300-1200 m
                 n = math.ceil((b - a) / 1000.0)
                 inner = [a + (b - a) * k / n + rng.uniform(-120.0, 120.0) for k in range(1, n)]
                 ends = [a, *(float(round(x)) for x in inner), b]
