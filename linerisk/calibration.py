@@ -47,7 +47,7 @@ def _extrapolating_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.n
     x = np.asarray(x, dtype=float)
     if len(xp) == 1:
         return fp[0] + (x - xp[0])
-    out = np.interp(x, xp, fp)
+    out = np.asarray(np.interp(x, xp, fp), dtype=float)  # 0-d for a scalar, so assignable
     lo = x < xp[0]
     hi = x > xp[-1]
     if lo.any():
@@ -182,9 +182,15 @@ class Calibration:
 
     # the two a user wants ------------------------------------------------------
 
-    def chainage_at(self, measure: np.ndarray | float) -> np.ndarray:
-        """Measure (metres along the geometry) → calibrated chainage (metres)."""
-        return self.from_continuous(self.continuous_of_measure(measure))
+    def chainage_at(self, measure: np.ndarray | float) -> np.ndarray | float:
+        """Measure (metres along the geometry) → calibrated chainage (metres).
+
+        A single measure gives a float and an array an array, as :meth:`measure_at`.
+        """
+        chainage = self.from_continuous(self.continuous_of_measure(measure))
+        if np.ndim(measure) == 0:
+            return float(chainage[0])
+        return chainage
 
     def measure_at(self, chainage: np.ndarray | float, occurrence: int = 1) -> np.ndarray | float:
         """Chainage → measure; raises ``ValueError`` for a chainage that does not exist.

@@ -40,6 +40,8 @@ def __getattr__(name: str):
 _FULLWIDTH = str.maketrans(
     {"＋": "+", "～": "~", "－": "-", "—": "-", "–": "-", "．": ".", "Ｋ": "K", "　": " "}
     | {chr(0xFF10 + i): str(i) for i in range(10)}
+    | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}  # full-width Ａ-Ｚ
+    | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)}  # full-width ａ-ｚ
 )
 _SINGLE = re.compile(r"(?P<prefix>[A-Z]{0,3})(?P<km>\d+)\+(?P<m>\d{3}(?:\.\d+)?)")
 _RANGE_SEP = re.compile(r"\s*(?:~|-|至|到)\s*")

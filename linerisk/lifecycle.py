@@ -65,7 +65,11 @@ def next_status(current: Status, action: Action | str, reason: str | None = None
     """
     action = Action.parse(action)
     if action not in TRANSITIONS:
-        raise TransitionError(f"{action.value} is not a status change")
+        raise TransitionError(
+            f"cannot {action.value} a risk that is {current.value} ({current.label('zh')}) "
+            f"as a status change: {action.value} is not one; the status changes are "
+            + ", ".join(a.value for a in TRANSITIONS)
+        )
     allowed_from, target = TRANSITIONS[action]
     if current not in allowed_from:
         allowed = ", ".join(sorted(s.value for s in allowed_from))

@@ -629,11 +629,12 @@ class Risk:
         return self.parties.party(self.lead)
 
     def is_overdue(self, on: dt.datetime | dt.date) -> bool:
-        """Open and past its deadline at ``on`` (a date means the end of that day)."""
+        """Open and past its deadline at ``on`` (a date means 23:59:59 that day, the
+        end of day the register's queries use)."""
         if not self.is_open:
             return False
         if not isinstance(on, dt.datetime):
-            on = dt.datetime.combine(on, dt.time.max, tzinfo=self.deadline.tzinfo)
+            on = dt.datetime.combine(on, dt.time(23, 59, 59), tzinfo=self.deadline.tzinfo)
         return on > self.deadline
 
 

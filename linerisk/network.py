@@ -244,7 +244,7 @@ class Network:
                 if item.line not in self._line_pos:
                     raise ValueError(f"{kind} refers to unknown line {item.line!r}")
         self.index = LineIndex([line.geometry for line in self.lines])
-        self._calibrations = [self._calibrate(i) for i in range(len(self.lines))]
+        self._calibrations = self._calibrate_all()
         self._build_segments()
         self._police_tree = _tree([p.geometry for p in self.police_areas])
         self._neighbourhood_tree = _tree([n.geometry for n in self.neighbourhoods])
@@ -271,33 +271,48 @@ class Network:
         ch = self._calibrations[i].chainage_at(np.array([0.0, self.index.lengths[i]]))
         return float(ch[0]), float(ch[1])
 
-    def _calibrate(self, i: int) -> Calibration:
-        line = self.lines[i]
-        posts = sorted((p for p in self.kmposts if p.line == line.id), key=lambda p: p.chainage)
-        breaks = sorted(
-            (b for b in self.chain_breaks if b.line == line.id), key=lambda b: min(b.back, b.ahead)
-        )
-        specs = [ChainBreakSpec(b.back, b.ahead) for b in breaks]
-        measures = [0.0]
-        chainages = [line.start_chainage]
-        if posts:
+    def _calibrate_all(self) -> list[Calibration]:
+        """One calibration per line from its start chainage, posts and chain breaks.
+
+        All posts are located in one call and grouped by line (no per-line scan).
+        """
+        n_lines = len(self.lines)
+        posts_of: list[list[int]] = [[] for _ in range(n_lines)]
+        breaks_of: list[list[ChainBreak]] = [[] for _ in range(n_lines)]
+        for k, post in enumerate(self.kmposts):
+            posts_of[self._line_pos[post.line]].append(k)
+        for b in self.chain_breaks:
+            breaks_of[self._line_pos[b.line]].append(b)
+        if self.kmposts:
             loc = self.index.locate(
-                np.array([p.geometry.x for p in posts]), np.array([p.geometry.y for p in posts])
+                np.array([p.geometry.x for p in self.kmposts]),
+                np.array([p.geometry.y for p in self.kmposts]),
             )
-            wrong = np.flatnonzero(loc.line != i)
+            post_line = np.array([self._line_pos[p.line] for p in self.kmposts])
+            wrong = np.flatnonzero(loc.line != post_line)
             if len(wrong):
-                post = posts[int(wrong[0])]
+                post = self.kmposts[int(wrong[0])]
                 raise ValueError(
-                    f"kilometre post {format_chainage(post.chainage)} of line {line.id} is "
+                    f"kilometre post {format_chainage(post.chainage)} of line {post.line} is "
                     "nearer to another line"
                 )
-            keep = loc.measure > 0
-            measures += list(loc.measure[keep])
-            chainages += [p.chainage for p, k in zip(posts, keep, strict=True) if k]
-        try:
-            return Calibration.from_anchors(measures, chainages, specs)
-        except ValueError as exc:
-            raise ValueError(f"line {line.id}: {exc}") from None
+            post_measure = loc.measure
+        out = []
+        for i, line in enumerate(self.lines):
+            idx = sorted(posts_of[i], key=lambda k: self.kmposts[k].chainage)
+            breaks = sorted(breaks_of[i], key=lambda b: min(b.back, b.ahead))
+            specs = [ChainBreakSpec(b.back, b.ahead) for b in breaks]
+            measures = [0.0]
+            chainages = [line.start_chainage]
+            for k in idx:
+                if post_measure[k] > 0:
+                    measures.append(float(post_measure[k]))
+                    chainages.append(self.kmposts[k].chainage)
+            try:
+                out.append(Calibration.from_anchors(measures, chainages, specs))
+            except ValueError as exc:
+                raise ValueError(f"line {line.id}: {exc}") from None
+        return out
 
     # ------------------------------------------------------------------ segments
 
@@ -306,18 +321,27 @@ class Network:
         self._seg_line = np.empty(n, dtype=np.int64)
         self._seg_from = np.empty(n)
         self._seg_to = np.empty(n)
-        for i, seg in enumerate(self.segments):
-            li = self._line_pos[seg.line]
+        seg_line = np.array([self._line_pos[seg.line] for seg in self.segments], dtype=np.int64)
+        ch_from = np.array([seg.from_chainage for seg in self.segments], dtype=float)
+        ch_to = np.array([seg.to_chainage for seg in self.segments], dtype=float)
+        for li in np.unique(seg_line):
+            sel = np.flatnonzero(seg_line == li)
             cal = self._calibrations[li]
-            m, status = cal.measures_at(np.array([seg.from_chainage, seg.to_chainage]))
-            if np.any(status == ChainageStatus.NONEXISTENT):
+            m0, st0 = cal.measures_at(ch_from[sel])
+            m1, st1 = cal.measures_at(ch_to[sel])
+            bad = np.flatnonzero(
+                (st0 == ChainageStatus.NONEXISTENT) | (st1 == ChainageStatus.NONEXISTENT)
+            )
+            if len(bad):
+                seg = self.segments[int(sel[bad[0]])]
                 raise ValueError(
                     f"segment {seg.id}: chainage range "
                     f"{format_chainage(seg.from_chainage)}-{format_chainage(seg.to_chainage)} "
                     "starts or ends inside a short chain"
                 )
-            self._seg_line[i] = li
-            self._seg_from[i], self._seg_to[i] = m
+            self._seg_from[sel] = m0
+            self._seg_to[sel] = m1
+        self._seg_line = seg_line
         self._seg_area = np.array(
             [AREA_CODES.index(s.area_class) for s in self.segments], dtype=np.int64
         )
@@ -491,7 +515,9 @@ class Network:
         police = np.where(ok, _first_hit(self._police_tree, pts), -1)
         neighbourhood = np.where(ok, _first_hit(self._neighbourhood_tree, pts), -1)
         has_seg = segment >= 0
-        area = np.where(has_seg, self._seg_area[np.clip(segment, 0, None)], -1) if n else segment
+        area = np.full(n, -1, dtype=np.int64)
+        if n and len(self.segments):
+            area = np.where(has_seg, self._seg_area[np.clip(segment, 0, None)], -1)
         half = np.full(n, self.settings.default_half_width_m)
         if len(self.segments) and n:
             half_sel = self._seg_half[np.clip(segment, 0, None), (side > 0).astype(np.int64)]

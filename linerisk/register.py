@@ -331,8 +331,6 @@ class Register:
             i = int(bad[0])
             where = f"row {i + 1}: " if n > 1 else ""
             raise ReferencingError(f"{where}{ref.problem(i)}")
-        if not allow_duplicates:
-            self._check_duplicates(ref, [c.key for c in categories])
         records = []
         for i, row in enumerate(rows):
             location = ref.location(i)
@@ -359,6 +357,10 @@ class Register:
             )
             records.append(record)
         with self.store.transaction():
+            # Checked inside the write transaction, so that two writers adding the
+            # same hazard at once cannot both pass the check.
+            if not allow_duplicates:
+                self._check_duplicates(ref, [c.key for c in categories])
             ids = self.store.insert_risks(records, ref.x, ref.y)
             seq, prev = self.store.event_head()
             log: list[dict[str, Any]] = []
@@ -865,8 +867,10 @@ class Register:
             count += 1
             seq = row["seq"]
             problem = None
+            broken = seq
             if seq != expected_seq:
                 problem = f"event {expected_seq} is missing (the next event found is {seq})"
+                broken = expected_seq
             elif row["prev_hash"] != prev:
                 problem = f"event {seq} does not follow event {seq - 1}: the chain is broken there"
             else:
@@ -890,7 +894,7 @@ class Register:
                         f"event {seq} (risk {row['risk_id']}) was altered after it was written"
                     )
             if problem:
-                return VerifyReport(False, count, len(last_status), (problem,), seq)
+                return VerifyReport(False, count, len(last_status), (problem,), broken)
             prev = row["hash"]
             expected_seq += 1
             if row["to_status"] is not None:
@@ -905,14 +909,18 @@ class Register:
             )
             return VerifyReport(False, count, len(last_status), (problem,), count + 1)
         problems = []
+        present = set()
         for row in self.store.find_risks(RiskQuery()):
             rid = row["id"]
+            present.add(rid)
             if rid not in last_status:
                 problems.append(f"risk {rid} has no history")
             elif last_status[rid] != row["status"]:
                 problems.append(
                     f"risk {rid} is {row['status']} but its history ends at {last_status[rid]}"
                 )
+        for rid in sorted(set(last_status) - present):
+            problems.append(f"risk {rid} has a history but is missing from the risks layer")
         return VerifyReport(not problems, count, len(last_status), tuple(problems), None)
 
     # ------------------------------------------------------------------ summaries

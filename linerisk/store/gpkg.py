@@ -36,7 +36,9 @@ from linerisk.store.schema import (
 __all__ = ["GeoPackageStore"]
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-GPKG_USER_VERSION = 10400
+# GeoPackage 1.3: the R-tree triggers below are the 1.2/1.3 set (update1-4); 1.4 replaced
+# them, and GDAL before 3.7 warns on every open of a file that claims 1.4.
+GPKG_USER_VERSION = 10300
 META_TABLE = "linerisk_meta"
 EVENTS_TABLE = "risk_events"
 PATROL_TABLE = "patrol_changes"
