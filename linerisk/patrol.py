@@ -75,7 +75,14 @@ class PatrolAdvice:
     open_risks: int
     overdue_risks: int
     damaged_fence_m: float
+    #: why, in English (stable text for JSON)
     reasons: tuple[str, ...]
+    #: the same reasons in Chinese
+    reasons_zh: tuple[str, ...] = ()
+
+    def reasons_in(self, lang: str = "zh") -> tuple[str, ...]:
+        """The reasons in ``lang`` (``zh`` or ``en``)."""
+        return self.reasons_zh if lang == "zh" and self.reasons_zh else self.reasons
 
 
 def _owns(by: str, seg: Segment) -> bool:
@@ -306,18 +313,25 @@ def advise(
         current = seg.patrol_per_week
         if current is not None and suggested <= current:
             continue
+        reasons_zh: list[str] = []
         if risks:
-            reasons.append(
-                "open risks: " + ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
+            present = [s for s in Severity if counts[s]]
+            reasons.append("open risks: " + ", ".join(f"{counts[s]} {s.value}" for s in present))
+            reasons_zh.append(
+                "在办隐患：" + "、".join(f"{s.label('zh')} {counts[s]} 处" for s in present)
             )
         if overdue:
             reasons.append(f"{overdue} overdue")
+            reasons_zh.append(f"超期 {overdue} 处")
         if fence_m:
             reasons.append(f"{fence_m:.0f} m damaged fence")
+            reasons_zh.append(f"护网破损 {fence_m:.0f} 米")
         if current is None:
             reasons.append("no patrol frequency set")
+            reasons_zh.append("未设巡线频次")
         if not reasons:
             reasons.append(f"below the base for {seg.area_class.value} areas")
+            reasons_zh.append(f"低于{seg.area_class.label('zh')}基本频次")
         out.append(
             PatrolAdvice(
                 segment=seg,
@@ -327,6 +341,7 @@ def advise(
                 overdue_risks=overdue,
                 damaged_fence_m=fence_m,
                 reasons=tuple(reasons),
+                reasons_zh=tuple(reasons_zh),
             )
         )
     return out

@@ -22,6 +22,8 @@ __all__ = ["PIECE_EDGES", "LineIndex", "Located"]
 PIECE_EDGES = 8
 #: points projected per numpy batch, which bounds temporary memory.
 BATCH = 65536
+#: half-width in metres of the first, small search window around each point
+NEAR_WINDOW = 200.0
 
 
 @attrs.frozen(eq=False)
@@ -68,7 +70,11 @@ class LineIndex:
         if not np.all(shapely.get_type_id(geoms) == 1):
             raise ValueError("lines must be LineStrings")
         self.geometries = geoms
-        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        # A repeated vertex makes a zero-length edge, which has no direction to be
+        # square to; dropping it changes no measure.
+        coords, owner = shapely.get_coordinates(
+            shapely.remove_repeated_points(geoms, 0.0), return_index=True
+        )
         n_lines = len(geoms)
         counts = np.bincount(owner, minlength=n_lines)
         if np.any(counts < 2):
@@ -124,28 +130,57 @@ class LineIndex:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         n = len(x)
-        points = shapely.points(x, y)
-        if max_distance is None:
-            hit_point, hit_piece = self.tree.query_nearest(points, all_matches=False)
-        else:
-            hit_point, hit_piece = self.tree.query_nearest(
-                points, max_distance=max_distance, all_matches=False
-            )
-        line = np.full(n, -1, dtype=np.int64)
-        measure = np.full(n, np.nan)
-        offset = np.full(n, np.nan)
-        fx = np.full(n, np.nan)
-        fy = np.full(n, np.nan)
-        for lo in range(0, len(hit_point), BATCH):
-            pts = hit_point[lo : lo + BATCH]
-            pcs = hit_piece[lo : lo + BATCH]
-            m, o, a, b = self._project(x[pts], y[pts], pcs)
-            line[pts] = self.piece_line[pcs]
-            measure[pts] = m
-            offset[pts] = o
-            fx[pts] = a
-            fy[pts] = b
-        return Located(line, measure, offset, fx, fy)
+        out = Located(
+            np.full(n, -1, dtype=np.int64),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+        )
+        # Search a small window first (most points are close to a line); the
+        # nearest piece is certainly found there when a candidate lies within
+        # the window's half-width. Points left over search the full radius.
+        todo = np.arange(n)
+        radii = [NEAR_WINDOW] if max_distance is None or max_distance > NEAR_WINDOW else []
+        radii.append(max_distance if max_distance is not None else np.inf)
+        for radius in radii:
+            if not len(todo):
+                break
+            todo = self._locate_within(x, y, todo, radius, out)
+        return out
+
+    def _locate_within(
+        self, x: np.ndarray, y: np.ndarray, todo: np.ndarray, radius: float, out: Located
+    ) -> np.ndarray:
+        """Locate ``todo`` points whose nearest piece lies within ``radius``; return the rest."""
+        left: list[np.ndarray] = []
+        for lo in range(0, len(todo), BATCH):
+            sel = todo[lo : lo + BATCH]
+            if np.isinf(radius):
+                pt, pc = self.tree.query_nearest(shapely.points(x[sel], y[sel]), all_matches=False)
+            else:
+                boxes = shapely.box(
+                    x[sel] - radius, y[sel] - radius, x[sel] + radius, y[sel] + radius
+                )
+                pt, pc = self.tree.query(boxes)
+            gi = sel[pt]
+            m, o, a, b = self._project(x[gi], y[gi], pc)
+            dist = np.abs(o)
+            # Nearest candidate per point (ties: lowest piece index).
+            order = np.lexsort((pc, dist, pt))
+            pt, pc, m, o, a, b, dist = (v[order] for v in (pt, pc, m, o, a, b, dist))
+            first = np.concatenate([[True], pt[1:] != pt[:-1]]) if len(pt) else np.zeros(0, bool)
+            keep = first & (dist <= radius)
+            done = sel[pt[keep]]
+            out.line[done] = self.piece_line[pc[keep]]
+            out.measure[done] = m[keep]
+            out.offset[done] = o[keep]
+            out.foot_x[done] = a[keep]
+            out.foot_y[done] = b[keep]
+            found = np.zeros(len(sel), dtype=bool)
+            found[pt[keep]] = True
+            left.append(sel[~found])
+        return np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
 
     def _project(
         self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray

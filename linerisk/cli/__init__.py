@@ -88,6 +88,7 @@ def cli(ctx: click.Context, register_path: str | None, lang: str | None, quiet: 
     until it is cleared.
     """
     ctx.obj = Env(register_path=register_path, lang=lang, quiet=quiet, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -79,11 +79,13 @@ def _change_record(c) -> dict:
 @click.pass_obj
 def list_(env: Env, line, fmt):
     """Current patrol frequency of every segment. 各区段现行巡线频次。"""
-    from linerisk.cli.output import emit
+    from linerisk.cli.output import default_format, emit
     from linerisk.patrol import patrol_segments
 
     reg = env.open_register()
     lang = env.language(reg)
+    fmt = fmt or default_format()
+    labels = fmt in ("table", "csv")
     rows = [
         {
             "segment": s.id,
@@ -93,7 +95,7 @@ def list_(env: Env, line, fmt):
             "works_section": s.works_section,
             "workshop": s.workshop,
             "work_area": s.work_area,
-            "area_class": s.area_class.value if fmt == "json" else s.area_class.label(lang),
+            "area_class": s.area_class.label(lang) if labels else s.area_class.value,
             "patrol_per_week": s.patrol_per_week,
         }
         for s in patrol_segments(reg, line)
@@ -141,11 +143,14 @@ def history(env: Env, since, fmt):
 def advise(env: Env, on, fmt):
     """Stretches patrolled less often than their open risks call for, with a suggested
     frequency and the reason (rule: docs/cli.md, setting patrol_rule). 巡线频次建议。"""
-    from linerisk.cli.output import emit
+    from linerisk.cli.output import default_format, emit
     from linerisk.patrol import advise as advise_
 
     reg = env.open_register()
     lang = env.language(reg)
+    fmt = fmt or default_format()
+    # Tables and CSV read in the chosen language; JSON keeps the stable English text.
+    reasons_lang = lang if fmt in ("table", "csv") else "en"
     rows = [
         {
             "segment": a.segment.id,
@@ -158,7 +163,7 @@ def advise(env: Env, on, fmt):
             "open_risks": a.open_risks,
             "overdue_risks": a.overdue_risks,
             "damaged_fence_m": round(a.damaged_fence_m, 1),
-            "reasons": list(a.reasons),
+            "reasons": list(a.reasons_in(reasons_lang)),
         }
         for a in advise_(reg, on=on)
     ]

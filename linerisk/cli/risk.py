@@ -67,8 +67,14 @@ def _location_kwargs(lon, lat, crs, line, chainage, side, offset) -> dict:
 
 def _is_projected(crs: str) -> bool:
     from pyproj import CRS
+    from pyproj.exceptions import CRSError
 
-    return CRS.from_user_input(crs).is_projected
+    from linerisk.errors import LineriskError
+
+    try:
+        return CRS.from_user_input(crs).is_projected
+    except CRSError:
+        raise LineriskError(f"unknown coordinate reference system {crs!r}") from None
 
 
 def _print_risk(reg, r, lang: str) -> None:
@@ -157,16 +163,21 @@ def add(
     reg = env.open_register()
     lang = env.language(reg)
     actor = resolve_actor(by, reg)
-    r = reg.add_risk(
-        category=category,
-        severity=severity,
-        found_by=actor,
-        found_at=found_at,
-        description=description,
-        note=note,
-        allow_duplicate=force,
-        **where,
-    )
+    from linerisk.errors import DuplicateRiskError, LineriskError
+
+    try:
+        r = reg.add_risk(
+            category=category,
+            severity=severity,
+            found_by=actor,
+            found_at=found_at,
+            description=description,
+            note=note,
+            allow_duplicate=force,
+            **where,
+        )
+    except DuplicateRiskError as exc:
+        raise LineriskError(f"{exc} (with --force)") from None
     _emit_one(env, reg, r, fmt, lang)
 
 

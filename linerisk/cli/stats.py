@@ -30,22 +30,25 @@ from linerisk.cli.options import format_option, on_option
 def stats(env: Env, by, on, since, line, fmt):
     """Open and overdue now, found and cleared in the period, median days to clear.
     动态清零统计：在办、超期、期内新发现与销号、销号中位天数。"""
-    from linerisk.cli.output import emit
+    from linerisk.cli.output import default_format, emit
     from linerisk.model import Vertical
     from linerisk.stats import clearing_stats
 
     reg = env.open_register()
     lang = env.language(reg)
+    fmt = fmt or default_format()
+    labels = fmt in ("table", "csv")
     rows = []
     catalog = reg.settings.categories
     for row in clearing_stats(reg, by=by, on=on, since=since, line=line):
         key = row.key
         if by == "party" and not key:
-            key = "未覆盖" if lang == "zh" else "not covered"
-        if by == "category" and fmt != "json" and key in catalog:
+            # Nobody answers for this ground: a label in tables, null in JSON.
+            key = ("未覆盖" if lang == "zh" else "not covered") if labels else None
+        if by == "category" and labels and key in catalog:
             key = catalog.get(key).label(lang)
         vertical = row.vertical
-        if vertical and fmt != "json":
+        if vertical and labels:
             vertical = Vertical(vertical).label(lang)
         rows.append(
             {
