@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -32,6 +34,8 @@ from linerisk.network import Network
 
 CRS = "EPSG:4548"
 VERTEX_SPACING = 100.0
+#: bump when the generator changes, so cached pickles are rebuilt
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,24 @@ def _lines(rng: np.random.Generator, scale: Scale) -> list[np.ndarray]:
     return out
 
 
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def load(scale_name: str, seed: int = 7) -> Synthetic:
+    """:func:`generate`, cached as a pickle in ``bench/data/`` (not committed)."""
+    path = DATA_DIR / f"{scale_name}-{seed}-v{CACHE_VERSION}.pickle"
+    if path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    syn = generate(scale_name, seed)
+    DATA_DIR.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(syn, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return syn
+
+
 def generate(scale_name: str, seed: int = 7) -> Synthetic:
     """Build the network and risks of one scale."""
     scale = SCALES[scale_name]
@@ -151,9 +173,9 @@ def generate(scale_name: str, seed: int = 7) -> Synthetic:
     # The last piece of each line: from its last post to the end of the geometry.
     for line in lines:
         _start, end = partial.chainage_extent(line.id)
-        if math.floor(end) - last_post[line.id] > 1.0:
+        if end - last_post[line.id] > 1.0:
             segments.append(
-                _segment(rng, line.id, len(segments), last_post[line.id], math.floor(end))
+                _segment(rng, line.id, len(segments), last_post[line.id], end)
             )
     box = shapely.box(*shapely.total_bounds(np.array(geoms)))
     box = shapely.buffer(box, 3000.0, join_style="mitre")

@@ -8,7 +8,6 @@ same id). Nothing here touches storage.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -89,21 +88,20 @@ def next_status(current: Status, action: Action | str, reason: str | None = None
     return target
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return value  # json keeps 1.0 as 1.0; stable either way
-    return value
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """The one serialisation of event data: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
 
 
 @attrs.frozen
 class EventContent:
-    """The fields of an event that its hash covers, in a fixed order."""
+    """The fields of an event that its hash covers, in a fixed order.
+
+    ``data`` is the stored JSON text, or a mapping serialised with
+    :func:`canonical_json`; the hash covers exactly the stored text.
+    """
 
     seq: int
     risk_id: int
@@ -113,24 +111,26 @@ class EventContent:
     from_status: str | None
     to_status: str | None
     note: str
-    data: Mapping[str, Any]
+    data: Mapping[str, Any] | str
+
+    @property
+    def data_text(self) -> str:
+        return self.data if isinstance(self.data, str) else canonical_json(self.data)
 
     def payload(self, prev_hash: str) -> bytes:
-        body = {
-            "seq": self.seq,
-            "risk_id": self.risk_id,
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "from_status": self.from_status,
-            "to_status": self.to_status,
-            "note": self.note,
-            "data": _canonical(self.data),
-            "prev_hash": prev_hash,
-        }
-        return json.dumps(
-            body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        ).encode("utf-8")
+        body = [
+            self.seq,
+            self.risk_id,
+            self.at,
+            self.actor,
+            self.action,
+            self.from_status,
+            self.to_status,
+            self.note,
+            self.data_text,
+            prev_hash,
+        ]
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def event_hash(content: EventContent, prev_hash: str) -> str:

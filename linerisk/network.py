@@ -103,8 +103,9 @@ class Referenced:
             lo, hi = net.chainage_extent(line.id)
             return (
                 f"chainage {format_chainage(self.chainage[i], prefix=line.prefix)} is outside "
-                f"line {line.id}, which runs from {format_chainage(lo, prefix=line.prefix)} "
-                f"to {format_chainage(hi, prefix=line.prefix)}"
+                f"line {line.id}, which runs from "
+                f"{format_chainage(lo, prefix=line.prefix, decimals=1)} "
+                f"to {format_chainage(hi, prefix=line.prefix, decimals=1)}"
             )
         return "unknown line"
 
@@ -175,6 +176,19 @@ class Stretch:
             f"{format_chainage(self.from_chainage, prefix=self.prefix, decimals=0)}-"
             f"{format_chainage(self.to_chainage, prefix=self.prefix, decimals=0)}"
         )
+
+
+def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(key, indices) for each non-negative key, in one sort (not one scan per key)."""
+    valid = np.flatnonzero(keys >= 0)
+    if not len(valid):
+        return []
+    order = valid[np.argsort(keys[valid], kind="stable")]
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(order)]])
+    return [(int(sorted_keys[a]), order[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
 def _tree(geoms: Sequence[shapely.Geometry]) -> shapely.STRtree | None:
@@ -324,8 +338,7 @@ class Network:
         seg_line = np.array([self._line_pos[seg.line] for seg in self.segments], dtype=np.int64)
         ch_from = np.array([seg.from_chainage for seg in self.segments], dtype=float)
         ch_to = np.array([seg.to_chainage for seg in self.segments], dtype=float)
-        for li in np.unique(seg_line):
-            sel = np.flatnonzero(seg_line == li)
+        for li, sel in _groups(seg_line):
             cal = self._calibrations[li]
             m0, st0 = cal.measures_at(ch_from[sel])
             m1, st1 = cal.measures_at(ch_to[sel])
@@ -405,8 +418,7 @@ class Network:
             nearest_line[far] = nl
             nearest_distance[far] = nd
         chainage = np.full(len(x), np.nan)
-        for li in np.unique(loc.line[loc.found]):
-            sel = loc.line == li
+        for li, sel in _groups(loc.line):
             chainage[sel] = self._calibrations[li].chainage_at(loc.measure[sel])
         side = np.where(loc.offset < 0, -1, 1).astype(np.int8)
         return self._assign(
@@ -449,8 +461,7 @@ class Network:
             else:
                 status[i] = PlaceStatus.UNKNOWN_LINE
         measure = np.full(n, np.nan)
-        for li in np.unique(line_idx[line_idx >= 0]):
-            sel = line_idx == li
+        for li, sel in _groups(line_idx):
             m, st = self._calibrations[li].measures_at(chainage[sel], occurrence)
             length = self.index.lengths[li]
             outside = (m < -0.5) | (m > length + 0.5)
@@ -586,6 +597,7 @@ class Network:
                 cuts.update(shapely.line_locate_point(geom, shapely.points(pts)).tolist())
         edges = np.array(sorted(c for c in cuts if 0.0 <= c <= length))
         edges = edges[np.concatenate([[True], np.diff(edges) > 0.5])]
+        edges[-1] = length  # a cut within 0.5 m of the end must not leave the end uncovered
         mids = (edges[:-1] + edges[1:]) / 2
         n = len(mids)
         ref = self._place_measures(

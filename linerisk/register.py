@@ -25,7 +25,14 @@ import attrs
 from linerisk.chainage import parse_chainage
 from linerisk.crs import WGS84
 from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
-from linerisk.lifecycle import GENESIS, EventContent, TransitionError, event_hash, next_status
+from linerisk.lifecycle import (
+    GENESIS,
+    EventContent,
+    TransitionError,
+    canonical_json,
+    event_hash,
+    next_status,
+)
 from linerisk.model import (
     Action,
     Band,
@@ -304,80 +311,102 @@ class Register:
         """
         import numpy as np
 
+        from linerisk.riskrows import risk_columns
+
         settings = self.settings
         catalog = settings.categories
         now = dt.datetime.now(settings.tzinfo)
         n = len(rows)
         if n == 0:
             return []
-        categories = []
-        severities = []
-        found_at = []
+        categories: dict[Any, Any] = {}
+        severities: dict[Any, Severity] = {}
+        times: dict[Any, dt.datetime] = {}
+        deadlines: dict[tuple[dt.datetime, Severity], str] = {}
+        cat_col, lead_col, sev_col, found_col, by_col, deadline_col = [], [], [], [], [], []
         for i, row in enumerate(rows):
-            where = f"row {i + 1}: " if n > 1 else ""
             try:
-                categories.append(catalog.get(row["category"]))
-                severities.append(Severity.parse(row["severity"]))
-                found_at.append(self.parse_time(row.get("found_at"), now))
-                if not str(row.get("found_by") or "").strip():
+                name = row["category"]
+                cat = categories.get(name)
+                if cat is None:
+                    cat = categories[name] = catalog.get(name)
+                sev_name = row["severity"]
+                sev = severities.get(sev_name)
+                if sev is None:
+                    sev = severities[sev_name] = Severity.parse(sev_name)
+                raw = row.get("found_at")
+                when = times.get(raw)
+                if when is None:
+                    when = times[raw] = self.parse_time(raw, now)
+                deadline = deadlines.get((when, sev))
+                if deadline is None:
+                    deadline = deadlines[(when, sev)] = _iso(settings.deadline_for(sev, when))
+                by = str(row.get("found_by") or "").strip()
+                if not by:
                     raise LineriskError("found_by (who found it) is required")
             except KeyError as exc:
+                where = f"row {i + 1}: " if n > 1 else ""
                 raise LineriskError(f"{where}missing field {exc.args[0]}") from None
-            except (ValueError, LineriskError) as exc:
+            except (ValueError, TypeError, LineriskError) as exc:
+                where = f"row {i + 1}: " if n > 1 else ""
                 raise LineriskError(f"{where}{exc}") from None
+            cat_col.append(cat.key)
+            lead_col.append(cat.lead)
+            sev_col.append(sev.value)
+            found_col.append(_iso(when))
+            by_col.append(by)
+            deadline_col.append(deadline)
         ref = self._reference_rows(rows)
         bad = np.flatnonzero(~ref.ok)
         if len(bad):
             i = int(bad[0])
             where = f"row {i + 1}: " if n > 1 else ""
             raise ReferencingError(f"{where}{ref.problem(i)}")
-        records = []
-        for i, row in enumerate(rows):
-            location = ref.location(i)
-            parties = ref.parties(i)
-            zone = ref.zone(i)
-            category = categories[i]
-            record = _risk_row(
-                category=category.key,
-                severity=severities[i],
-                status=Status.REPORTED,
-                location=location,
-                parties=parties,
-                zone=zone,
-                lead=category.lead,
-                found_at=found_at[i],
-                found_by=str(row["found_by"]).strip(),
-                deadline=settings.deadline_for(severities[i], found_at[i]),
-                located_by="coordinates" if "x" in row else "chainage",
-                description=str(row.get("description") or ""),
-                note=str(row.get("note") or ""),
-                ref=str(row.get("ref") or ""),
-                source=row.get("source"),
-                updated_at=now,
-            )
-            records.append(record)
+        columns = risk_columns(
+            ref,
+            category=cat_col,
+            severity=sev_col,
+            lead=lead_col,
+            found_at=found_col,
+            found_by=by_col,
+            deadline=deadline_col,
+            located_by=["coordinates" if "x" in r else "chainage" for r in rows],
+            description=[str(r.get("description") or "") or None for r in rows],
+            note=[str(r.get("note") or "") or None for r in rows],
+            ref_code=[str(r.get("ref") or "") or None for r in rows],
+            source=[None if r.get("source") is None else _json(r["source"]) for r in rows],
+            status=Status.REPORTED.value,
+            updated_at=_iso(now),
+        )
+        recorded = {"recorded_at": _iso(now)}
+        names = [c for c in columns if c not in ("updated_at", "source")]
+        xs = np.round(ref.x, 3).tolist()
+        ys = np.round(ref.y, 3).tolist()
         with self.store.transaction():
             # Checked inside the write transaction, so that two writers adding the
             # same hazard at once cannot both pass the check.
             if not allow_duplicates:
-                self._check_duplicates(ref, [c.key for c in categories])
-            ids = self.store.insert_risks(records, ref.x, ref.y)
+                self._check_duplicates(ref, cat_col)
+            ids = self.store.insert_risks(columns, ref.x, ref.y)
             seq, prev = self.store.event_head()
             log: list[dict[str, Any]] = []
-            for i, (rid, record) in enumerate(zip(ids, records, strict=True)):
+            values = zip(*(columns[c] for c in names), strict=True)
+            for i, (rid, row_values) in enumerate(zip(ids, values, strict=True)):
+                record = {k: v for k, v in zip(names, row_values, strict=True) if v is not None}
+                record["x"] = xs[i]
+                record["y"] = ys[i]
                 seq, prev = self._event(
                     log,
                     seq,
                     prev,
                     risk_id=rid,
-                    at=found_at[i],
-                    actor=record["found_by"],
+                    at_text=found_col[i],
+                    actor=by_col[i],
                     action=Action.REPORT,
                     from_status=None,
                     to_status=Status.REPORTED,
-                    note=record["note"] or "",
-                    data={"record": _event_record(record, ref.x[i], ref.y[i])},
-                    recorded_at=now,
+                    note=columns["note"][i] or "",
+                    data={"record": record, **recorded},
                 )
             self.store.append_events(log)
             if events is not None:
@@ -500,39 +529,38 @@ class Register:
         prev: str,
         *,
         risk_id: int,
-        at: dt.datetime,
+        at_text: str,
         actor: str,
         action: Action,
         from_status: Status | None,
         to_status: Status | None,
         note: str,
         data: Mapping[str, Any],
-        recorded_at: dt.datetime,
     ) -> tuple[int, str]:
         seq += 1
         content = EventContent(
             seq=seq,
             risk_id=risk_id,
-            at=_iso(at),
+            at=at_text,
             actor=actor,
             action=action.value,
             from_status=from_status.value if from_status else None,
             to_status=to_status.value if to_status else None,
             note=note,
-            data={**data, "recorded_at": _iso(recorded_at)},
+            data=canonical_json(data),
         )
         digest = event_hash(content, prev)
         log.append(
             {
                 "seq": seq,
                 "risk_id": risk_id,
-                "at": content.at,
+                "at": at_text,
                 "actor": actor,
                 "action": content.action,
                 "from_status": content.from_status,
                 "to_status": content.to_status,
                 "note": note,
-                "data": _json(content.data),
+                "data": content.data,
                 "prev_hash": prev,
                 "hash": digest,
             }
@@ -559,14 +587,13 @@ class Register:
             seq,
             prev,
             risk_id=risk_id,
-            at=at,
+            at_text=_iso(at),
             actor=actor,
             action=action,
             from_status=from_status,
             to_status=to_status,
             note=note,
-            data=data,
-            recorded_at=now,
+            data={**data, "recorded_at": _iso(now)},
         )
         self.store.append_events(log)
 
@@ -874,10 +901,6 @@ class Register:
             elif row["prev_hash"] != prev:
                 problem = f"event {seq} does not follow event {seq - 1}: the chain is broken there"
             else:
-                try:
-                    data = json.loads(row["data"])
-                except ValueError:
-                    data = None
                 content = EventContent(
                     seq=seq,
                     risk_id=row["risk_id"],
@@ -887,9 +910,9 @@ class Register:
                     from_status=row["from_status"],
                     to_status=row["to_status"],
                     note=row["note"],
-                    data=data if isinstance(data, dict) else {},
+                    data=row["data"],
                 )
-                if data is None or event_hash(content, prev) != row["hash"]:
+                if event_hash(content, prev) != row["hash"]:
                     problem = (
                         f"event {seq} (risk {row['risk_id']}) was altered after it was written"
                     )

@@ -36,7 +36,12 @@ def _positive(_inst: Any, attr: attrs.Attribute, value: float) -> None:
 
 
 def _tz(value: str) -> str:
-    dt.datetime.fromisoformat(f"2000-01-01T00:00:00{value}")
+    try:
+        zone = dt.datetime.fromisoformat(f"2000-01-01T00:00:00{value}").tzinfo
+    except (TypeError, ValueError):
+        zone = None
+    if zone is None:
+        raise ValueError(f"time zone {value!r} must be an offset from UTC such as +08:00")
     return value
 
 
@@ -103,6 +108,7 @@ class Settings:
             "default_half_width_m": self.default_half_width_m,
             "zone_widths": {k: list(v) for k, v in self.zones.widths.items()},
             "zone_bands": list(self.zones.bands),
+            "zone_unknown_area_class": self.zones.unknown_area_class,
             "lead_overrides": dict(self.lead_overrides),
             "extra_categories": [
                 {"key": c.key, "zh": c.zh, "en": c.en, "lead": c.lead.value}
@@ -120,6 +126,7 @@ class Settings:
         zones = ZoneRules(
             widths={k: tuple(v) for k, v in data.pop("zone_widths", {}).items()},
             bands=tuple(data.pop("zone_bands", (200, 500, 1000))),
+            unknown_area_class=data.pop("zone_unknown_area_class", "other"),
         )
         extra = tuple(Category(**c) for c in data.pop("extra_categories", ()))
         known = {f.name for f in attrs.fields(cls)}

@@ -65,7 +65,9 @@ class ZoneRules:
         default=(200.0, 500.0, 1000.0), converter=_bands
     )
     #: class assumed where a point lies beyond every segment: the widest zone
-    unknown_area_class: str = "other"
+    unknown_area_class: str = attrs.field(
+        default="other", converter=lambda value: AreaClass.parse(value).value
+    )
 
     def width(self, area_class: str | AreaClass, *, high_speed: bool) -> float:
         return self.widths[AreaClass.parse(area_class).value][1 if high_speed else 0]

@@ -203,9 +203,10 @@ def test_cleared_and_withdrawn_risks_are_never_overdue(empty_register):
         risk = reg.get(rid)
         assert not risk.is_overdue(dt.date(2026, 12, 31))
         assert not reg.is_overdue(risk, later)
-    # summary: one open and overdue, one cleared
-    (row,) = reg.summary(on=later)
-    assert (row.open, row.overdue, row.cleared) == (1, 1, 1)
+    # summary: one open and overdue, one cleared, the withdrawn one nowhere
+    rows = reg.summary(on=later)
+    totals = [sum(getattr(row, k) for row in rows) for k in ("open", "overdue", "cleared")]
+    assert totals == [1, 1, 1]
 
 
 def test_reopened_risk_is_judged_by_its_fresh_deadline(empty_register):
@@ -340,7 +341,9 @@ def test_sample_statuses_match_the_replay(sample_register, replayed):
         assert risk.deadline == replayed[risk.ref]["deadline"], risk.ref
 
 
-@pytest.mark.parametrize("day", ["2026-09-01", "2026-11-01", "2026-11-24", SAMPLE_DAY, "2027-01-01"])
+@pytest.mark.parametrize(
+    "day", ["2026-09-01", "2026-11-01", "2026-11-24", SAMPLE_DAY, "2027-01-01"]
+)
 def test_sample_overdue_on_a_day_matches_the_replay(sample_register, replayed, day):
     expected = _overdue(replayed, day)
     assert {r.ref for r in sample_register.risks(overdue_on=day)} == expected

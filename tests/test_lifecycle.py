@@ -4,6 +4,7 @@ allowed or refused, on a real GeoPackage file."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def test_the_whole_loop_on_one_risk(reg):
     history = reg.history(risk.id)
     assert [e.action.value for e in history] == ["report", *(a for a, _b, _e in steps)]
     # every event starts where the previous one ended
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         assert after.from_status == before.to_status
     assert reg.verify().ok
 

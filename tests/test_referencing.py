@@ -35,9 +35,7 @@ def arc(radius: float, sweep: float, n_vertices: int, turn: int = +1) -> tuple[n
     cx = X0 - turn * radius * np.sin(heading)
     cy = Y0 + turn * radius * np.cos(heading)
     psi = heading + turn * np.linspace(0.0, sweep, n_vertices)
-    xy = np.column_stack(
-        [cx + turn * radius * np.sin(psi), cy - turn * radius * np.cos(psi)]
-    )
+    xy = np.column_stack([cx + turn * radius * np.sin(psi), cy - turn * radius * np.cos(psi)])
     return xy, (cx, cy)
 
 
@@ -176,7 +174,7 @@ def test_offset_on_a_curve_is_the_distance_from_the_arc():
 def test_nearest_of_several_lines_is_chosen():
     lines = [
         shapely.LineString(straight(4000.0, 120, heading=0.0)),
-        shapely.LineString(straight(4000.0, 120, heading=0.0) + [0.0, 500.0]),
+        shapely.LineString(straight(4000.0, 120, heading=0.0) + np.array([0.0, 500.0])),
         shapely.LineString(arc(900.0, 1.2, 200, turn=-1)[0] + [1500.0, -900.0]),
     ]
     idx = LineIndex(lines)

@@ -13,7 +13,10 @@ from linerisk.cli.base import Env
 @click.command()
 @click.argument("outdir", type=click.Path(file_okay=False))
 @click.option(
-    "--on", "on", default=None, help="Date for overdue counts (YYYY-MM-DD, default today)."
+    "--on",
+    "on",
+    default=None,
+    help="Date for overdue counts (YYYY-MM-DD, default today). 统计日期。",
 )
 @click.pass_obj
 def demo(env: Env, outdir: str, on: str | None) -> None:

@@ -14,12 +14,13 @@ from linerisk.cli.base import Env
     "from_dir",
     type=click.Path(exists=True, file_okay=False),
     default=None,
-    help="Folder of layer files named like the sample (lines.geojson, segments.geojson, ...).",
+    help="Folder of layer files named like the sample (lines.geojson, segments.geojson, "
+    "...). 图层文件目录。",
 )
 @click.option(
     "--crs",
     default=None,
-    help="Metric CRS of the register, e.g. EPSG:4548 (default: chosen from the data).",
+    help="Metric CRS of the register, e.g. EPSG:4548 (default: chosen from the data). 坐标系。",
 )
 @click.pass_obj
 def init(env: Env, path: str, from_dir: str | None, crs: str | None) -> None:

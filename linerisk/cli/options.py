@@ -16,6 +16,15 @@ format_option = click.option(
     help="Output format (default: table on a terminal, json when piped). 输出格式。",
 )
 
+#: for commands about one risk, whose default output is a readable summary
+one_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: a readable summary, whether piped or not). 输出格式。",
+)
+
 by_option = click.option(
     "--by",
     "by",

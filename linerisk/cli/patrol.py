@@ -21,14 +21,17 @@ def _chainage(value: float | None) -> str | None:
 
 @patrol.command("set")
 @click.option("--line", required=True, help="Line id. 线路。")
-@click.option("--from", "start", required=True, metavar="CHAINAGE", help="起点里程。")
-@click.option("--to", "end", required=True, metavar="CHAINAGE", help="终点里程。")
+@click.option(
+    "--from", "start", required=True, metavar="CHAINAGE", help="From chainage. 起点里程。"
+)
+@click.option("--to", "end", required=True, metavar="CHAINAGE", help="To chainage. 终点里程。")
 @click.option("--per-week", type=float, required=True, help="Patrols a week. 每周巡线次数。")
 @click.option(
     "--by",
     "by",
     required=True,
-    help="The works section, workshop or work area making the change (it must own the range).",
+    help="The works section, workshop or work area making the change (it must own the range). "
+    "操作单位。",
 )
 @click.option("--reason", default="", help="Why. 原因。")
 @at_option

@@ -13,6 +13,7 @@ from linerisk.cli.options import (
     format_option,
     note_option,
     on_option,
+    one_format_option,
     resolve_actor,
 )
 
@@ -38,7 +39,9 @@ def _location_options(f):
                 "--at", "chainage", metavar="CHAINAGE", help="Chainage, e.g. K12+345. 里程。"
             ),
             click.option(
-                "--side", type=click.Choice(["left", "right", "左侧", "右侧"]), help="侧别。"
+                "--side",
+                type=click.Choice(["left", "right", "左侧", "右侧"]),
+                help="Side of increasing chainage, with --at. 侧别。",
             ),
             click.option(
                 "--offset", type=float, default=None, help="Metres from the centreline. 距离(米)。"
@@ -128,9 +131,11 @@ def _print_risk(reg, r, lang: str) -> None:
     "--found-at", default=None, metavar="TIME", help="When found (default now). 发现时间。"
 )
 @click.option(
-    "--force", is_flag=True, help="Register even if an open risk of the same category is close by."
+    "--force",
+    is_flag=True,
+    help="Register even if an open risk of the same category is close by. 确认非重复。",
 )
-@format_option
+@one_format_option
 @click.pass_obj
 def add(
     env: Env,
@@ -199,7 +204,8 @@ def _emit_one(env: Env, reg, r, fmt: str | None, lang: str) -> None:
 @click.option(
     "--status",
     multiple=True,
-    help="Status to keep (repeatable); 'open' means every state but cleared and withdrawn.",
+    help="Status to keep (repeatable); 'open' means every state but cleared and withdrawn. "
+    "状态，open 为全部在办。",
 )
 @click.option("--overdue", is_flag=True, help="Only open risks past their deadline. 仅超期。")
 @on_option
@@ -248,7 +254,7 @@ def _default_fmt() -> str:
 
 @risk.command("show")
 @click.argument("risk_id", type=int)
-@format_option
+@one_format_option
 @click.pass_obj
 def show(env: Env, risk_id: int, fmt):
     """Show one risk with its complete history. 显示隐患及全部处置记录。"""
@@ -307,7 +313,7 @@ def _transition_command(action: str, summary: str, needs_reason: bool = False):
     @by_option
     @note_option
     @at_option
-    @format_option
+    @one_format_option
     @click.pass_obj
     def command(env: Env, risk_id: int, by, note, at, fmt, reason=None):
         reg = env.open_register()
@@ -342,7 +348,7 @@ _transition_command("reopen", "cleared → assigned: the hazard recurred (same i
 @_location_options
 @by_option
 @note_option
-@format_option
+@one_format_option
 @click.pass_obj
 def move(env: Env, risk_id, lon, lat, crs, line, chainage, side, offset, by, note, fmt):
     """Correct a risk's location: chainage, parties and zone are recomputed and the

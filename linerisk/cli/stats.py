@@ -22,7 +22,8 @@ from linerisk.cli.options import format_option, on_option
     "--since",
     default=None,
     metavar="DATE",
-    help="Start of the period for found/cleared counts (default: 30 days before --on).",
+    help="Start of the period for found/cleared counts (default: 30 days before --on). "
+    "统计起始日期。",
 )
 @click.option("--line", default=None, help="Only this line. 线路。")
 @format_option

@@ -96,8 +96,9 @@ class Store(abc.ABC):
     # risks ------------------------------------------------------------------------
     @abc.abstractmethod
     def insert_risks(
-        self, rows: Sequence[Mapping[str, Any]], x: np.ndarray, y: np.ndarray
-    ) -> list[int]: ...
+        self, columns: Mapping[str, Sequence[Any]], x: np.ndarray, y: np.ndarray
+    ) -> list[int]:
+        """Insert risks given as columns (one list per risk column); returns their ids."""
 
     @abc.abstractmethod
     def update_risk(

@@ -572,7 +572,7 @@ class GeoPackageStore(Store):
     # ------------------------------------------------------------------ risks
 
     def insert_risks(
-        self, rows: Sequence[Mapping[str, Any]], x: np.ndarray, y: np.ndarray
+        self, columns: Mapping[str, Sequence[Any]], x: np.ndarray, y: np.ndarray
     ) -> list[int]:
         import numpy as np
 
@@ -580,6 +580,7 @@ class GeoPackageStore(Store):
             raise StoreError("writes must happen inside a transaction")
         names = RISKS.column_names
         blobs = encode_points(np.asarray(x, float), np.asarray(y, float), self.srs_id)
+        n = len(blobs)
         start = self._conn.execute(
             "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='risks'), 0)"
         ).fetchone()[0]
@@ -587,12 +588,12 @@ class GeoPackageStore(Store):
         marks = ", ".join("?" * (len(names) + 1))
         self._conn.executemany(
             f"INSERT INTO risks ({cols}) VALUES ({marks})",
-            ([blob, *(row.get(c) for c in names)] for blob, row in zip(blobs, rows, strict=True)),
+            zip(blobs, *(columns[c] for c in names), strict=True),
         )
-        if len(rows):
+        if n:
             self._update_extent("risks")
             self._touch("risks")
-        return list(range(start + 1, start + 1 + len(rows)))
+        return list(range(start + 1, start + 1 + n))
 
     def update_risk(
         self, risk_id: int, changes: Mapping[str, Any], xy: tuple[float, float] | None = None

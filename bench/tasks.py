@@ -1,0 +1,193 @@
+"""One benchmark task per process: ``python bench/tasks.py TASK ARGS...``.
+
+Each prints one JSON line with its timing and memory. Called by bench/run.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import peak_mb, reset_peak, rss_mb
+from synth import CRS, load
+
+
+def prepare(scale: str) -> dict:
+    syn = load(scale)
+    return {"risks": len(syn.risk_x)}
+
+
+def baseline_frames(syn):
+    import geopandas as gpd
+
+    net = syn.network
+    segs = gpd.GeoDataFrame(
+        {
+            "segment": np.arange(len(net.segments)),
+            "line": net._seg_line,
+            "start_measure": net._seg_from,
+        },
+        geometry=list(syn.segment_geometries),
+        crs=CRS,
+    )
+    police = gpd.GeoDataFrame(
+        {"police": np.arange(len(net.police_areas))},
+        geometry=[p.geometry for p in net.police_areas],
+        crs=CRS,
+    )
+    neighbourhoods = gpd.GeoDataFrame(
+        {"neighbourhood": np.arange(len(net.neighbourhoods))},
+        geometry=[n.geometry for n in net.neighbourhoods],
+        crs=CRS,
+    )
+    return segs, police, neighbourhoods
+
+
+def baseline_pipeline(syn, segs, police, neighbourhoods):
+    """What a competent analyst writes with geopandas."""
+    import geopandas as gpd
+    import shapely
+
+    risks = gpd.GeoDataFrame(
+        {"risk": np.arange(len(syn.risk_x))},
+        geometry=gpd.points_from_xy(syn.risk_x, syn.risk_y),
+        crs=CRS,
+    )
+    near = gpd.sjoin_nearest(risks, segs, max_distance=1000.0, distance_col="distance")
+    ties = int(near.index.duplicated().sum())
+    near = near[~near.index.duplicated(keep="first")]
+    seg_geom = segs.geometry.values[near["index_right"].to_numpy()]
+    near["measure"] = near["start_measure"] + shapely.line_locate_point(
+        seg_geom, near.geometry.values
+    )
+    near = near.drop(columns=["index_right"])
+    with_police = gpd.sjoin(near, police, how="left", predicate="within")
+    with_police = with_police[~with_police.index.duplicated(keep="first")].drop(
+        columns=["index_right"]
+    )
+    out = gpd.sjoin(with_police, neighbourhoods, how="left", predicate="within")
+    out = out[~out.index.duplicated(keep="first")]
+    return out, ties
+
+
+def baseline_reference(scale: str) -> dict:
+    syn = load(scale)
+    segs, police, neighbourhoods = baseline_frames(syn)
+    import geopandas  # noqa: F401  (imported before timing, as the analyst's session would)
+
+    loaded = rss_mb()
+    reset_peak()
+    t = time.perf_counter()
+    out, _ties = baseline_pipeline(syn, segs, police, neighbourhoods)
+    seconds = time.perf_counter() - t
+    return {
+        "seconds": seconds,
+        "risks": len(syn.risk_x),
+        "rows": len(out),
+        "peak_above_loaded_mb": peak_mb() - loaded,
+    }
+
+
+def linerisk_reference(scale: str) -> dict:
+    syn = load(scale)
+    net = syn.network
+    loaded = rss_mb()
+    reset_peak()
+    t = time.perf_counter()
+    ref = net.reference(syn.risk_x, syn.risk_y)
+    seconds = time.perf_counter() - t
+    return {
+        "seconds": seconds,
+        "risks": len(syn.risk_x),
+        "placed": int(ref.ok.sum()),
+        "peak_above_loaded_mb": peak_mb() - loaded,
+    }
+
+
+def compare_reference(scale: str) -> dict:
+    """linerisk against the baseline oracle, row by row."""
+    syn = load(scale)
+    segs, police, neighbourhoods = baseline_frames(syn)
+    base, ties = baseline_pipeline(syn, segs, police, neighbourhoods)
+    base = base.sort_index()
+    ref = syn.network.reference(syn.risk_x, syn.risk_y)
+    idx = base.index.to_numpy()
+    seg_b = base["segment"].to_numpy()
+    seg_o = ref.segment[idx]
+    same_seg = seg_b == seg_o
+    # A different segment is only acceptable at equal distance (a tie).
+    dist_b = base["distance"].to_numpy()
+    dist_o = ref.offset[idx]
+    tie = np.isclose(dist_b, dist_o, atol=1e-6)
+    measure_diff = np.abs(base["measure"].to_numpy() - ref.measure[idx])
+    pol_b = base["police"].fillna(-1).to_numpy().astype(int)
+    nb_b = base["neighbourhood"].fillna(-1).to_numpy().astype(int)
+    return {
+        "seconds": 0.0,
+        "rows": len(idx),
+        "segment_agree": float(same_seg.mean()),
+        "segment_ties": int((~same_seg & tie).sum()) + ties,
+        "segment_disagree_not_tie": int((~same_seg & ~tie).sum()),
+        "max_measure_diff_m": float(measure_diff[same_seg].max()) if same_seg.any() else 0.0,
+        "police_agree": float((pol_b == ref.police[idx]).mean()),
+        "neighbourhood_agree": float((nb_b == ref.neighbourhood[idx]).mean()),
+    }
+
+
+def build_cli_register(path: str, count: str) -> dict:
+    """A register with the sample network and ``count`` risks spread along the line."""
+    from linerisk.register import Register
+    from linerisk.sample import load_sample_network
+
+    n = int(count)
+    rng = np.random.default_rng(3)
+    net = load_sample_network()
+    t = time.perf_counter()
+    reg = Register.create(path, network=net)
+    start, end = net.chainage_extent("JD")
+    chainage = rng.uniform(start + 1, end - 1, n)
+    # keep clear of the short chain
+    brk = [b for b in net.chain_breaks if b.line == "JD"]
+    for b in brk:
+        inside = (chainage > b.back) & (chainage < b.ahead)
+        chainage[inside] = b.back - 5
+    cats = reg.settings.categories.keys()
+    rows = [
+        {
+            "category": cats[k % len(cats)],
+            "severity": ("critical", "major", "general")[k % 3],
+            "found_by": "bench",
+            "found_at": "2026-10-01T09:00+08:00",
+            "line": "JD",
+            "chainage": float(chainage[k]),
+            "side": "left" if k % 2 else "right",
+            "offset": float(rng.uniform(5, 900)),
+        }
+        for k in range(n)
+    ]
+    reg.add_risks(rows, allow_duplicates=True)
+    reg.close()
+    return {
+        "seconds": time.perf_counter() - t,
+        "risks": n,
+        "size_mb": Path(path).stat().st_size / 1e6,
+    }
+
+
+TASKS = {
+    "prepare": prepare,
+    "baseline_reference": baseline_reference,
+    "linerisk_reference": linerisk_reference,
+    "compare_reference": compare_reference,
+    "build_cli_register": build_cli_register,
+}
+
+if __name__ == "__main__":
+    result = TASKS[sys.argv[1]](*sys.argv[2:])
+    print(json.dumps(result))

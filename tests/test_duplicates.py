@@ -1,0 +1,193 @@
+"""A risk of the same category close to an open one is a likely duplicate: the
+register refuses it, names the existing risk, and writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from linerisk.crs import WGS84, transform_xy
+from linerisk.errors import DuplicateRiskError, LineriskError
+
+BY = "天津站派出所 王磊"
+FOUND = dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def add_at(reg, x, y, category="garbage", **kw):
+    """A risk at x, y in the register CRS."""
+    return reg.add_risk(
+        category=category, severity="general", found_by=BY, found_at=FOUND, x=x, y=y, **kw
+    )
+
+
+@pytest.fixture
+def reg(empty_register):
+    return empty_register
+
+
+@pytest.fixture
+def first(reg):
+    """An open garbage risk 40 m left of the line at K5+200."""
+    return reg.add_risk(
+        category="garbage",
+        severity="general",
+        found_by=BY,
+        found_at=FOUND,
+        line="JD",
+        chainage="K5+200",
+        side="left",
+        offset=40,
+    )
+
+
+def snapshot(reg):
+    return (
+        reg.store.count_risks(),
+        [e["hash"] for e in reg.store.iter_events()],
+        reg.store.get_meta("events_head"),
+    )
+
+
+def test_same_category_within_30_m_is_refused_naming_the_open_risk(reg, first):
+    x, y = first.location.x, first.location.y
+    before = snapshot(reg)
+    with pytest.raises(DuplicateRiskError) as info:
+        add_at(reg, x + 12.0, y + 5.0)
+    err = info.value
+    assert [rid for rid, _d in err.existing] == [first.id]
+    assert err.existing[0][1] == pytest.approx(13.0)
+    message = str(err)
+    assert f"risk {first.id}" in message
+    assert "13 m" in message
+    assert "garbage" in message
+    assert "K5+200" in message
+    assert "\n" not in message
+    assert isinstance(err, LineriskError)
+    # nothing written: no risk, no event, same head of the log
+    assert snapshot(reg) == before
+    assert reg.verify().ok
+
+
+def test_duplicate_by_chainage_and_by_lon_lat(reg, first):
+    with pytest.raises(DuplicateRiskError) as info:
+        reg.add_risk(
+            category="garbage",
+            severity="major",
+            found_by=BY,
+            line="JD",
+            chainage="K5+210",
+            side="left",
+            offset=35,
+        )
+    assert info.value.existing[0][0] == first.id
+    lon, lat = transform_xy([first.location.x + 3], [first.location.y], reg.crs, WGS84)
+    with pytest.raises(DuplicateRiskError) as info:
+        reg.add_risk(
+            category="garbage", severity="major", found_by=BY, lon=float(lon[0]), lat=float(lat[0])
+        )
+    assert info.value.existing[0][0] == first.id
+    assert info.value.existing[0][1] == pytest.approx(3.0, abs=0.01)
+
+
+@pytest.mark.parametrize(("distance", "duplicate"), [(29.9, True), (30.1, False), (80, False)])
+def test_the_default_radius_is_30_m(reg, first, distance, duplicate):
+    x, y = first.location.x, first.location.y
+    if duplicate:
+        with pytest.raises(DuplicateRiskError):
+            add_at(reg, x, y + distance)
+        assert reg.store.count_risks() == 1
+    else:
+        risk = add_at(reg, x, y + distance)
+        assert risk.id != first.id
+        assert reg.store.count_risks() == 2
+
+
+def test_a_different_category_at_the_same_spot_is_accepted(reg, first):
+    risk = add_at(reg, first.location.x, first.location.y, category="burning")
+    assert risk.category == "burning"
+    assert reg.store.count_risks() == 2
+
+
+@pytest.mark.parametrize("open_status", ["assigned", "rectifying", "awaiting_recheck"])
+def test_every_open_status_counts(reg, first, open_status):
+    steps = {"assigned": 1, "rectifying": 2, "awaiting_recheck": 3}[open_status]
+    for k, action in enumerate(("assign", "start", "submit")[:steps], start=1):
+        reg.transition(first.id, action, by=BY, at=FOUND + dt.timedelta(hours=k))
+    assert reg.get(first.id).status.value == open_status
+    with pytest.raises(DuplicateRiskError):
+        add_at(reg, first.location.x + 1, first.location.y)
+
+
+def test_a_cleared_risk_does_not_block_a_new_one(reg, first):
+    for k, action in enumerate(("assign", "start", "submit", "clear"), start=1):
+        reg.transition(first.id, action, by=BY, at=FOUND + dt.timedelta(hours=k))
+    risk = add_at(reg, first.location.x + 1, first.location.y)
+    assert reg.store.count_risks() == 2
+    assert risk.status.value == "reported"
+
+
+def test_a_withdrawn_risk_does_not_block_a_new_one(reg, first):
+    reg.withdraw(first.id, by=BY, reason="not_a_hazard", at=FOUND + dt.timedelta(hours=1))
+    add_at(reg, first.location.x, first.location.y)
+    assert reg.store.count_risks() == 2
+
+
+def test_allow_duplicate_registers_it_anyway(reg, first):
+    x, y = first.location.x, first.location.y
+    second = add_at(reg, x + 10, y, allow_duplicate=True)
+    assert second.id != first.id
+    assert reg.verify().ok
+    # a third one now has two candidates, nearest first
+    with pytest.raises(DuplicateRiskError) as info:
+        add_at(reg, x + 14, y)
+    assert [rid for rid, _d in info.value.existing] == [second.id, first.id]
+    assert [round(d, 3) for _rid, d in info.value.existing] == [4.0, 14.0]
+    assert f"risk {second.id}" in str(info.value)
+
+
+def test_one_duplicate_refuses_the_whole_bulk_insert(reg, first):
+    x, y = first.location.x, first.location.y
+    before = snapshot(reg)
+    rows = [
+        {"category": "garbage", "severity": "general", "found_by": BY, "x": x, "y": y + dy}
+        for dy in (300, 600, 5, 900)
+    ]
+    for row in rows:
+        row["crs"] = reg.crs
+    with pytest.raises(DuplicateRiskError) as info:
+        reg.add_risks(rows)
+    assert str(info.value).startswith("row 3: ")
+    assert info.value.existing[0][0] == first.id
+    assert snapshot(reg) == before
+    assert len(reg.add_risks(rows, allow_duplicates=True)) == 4
+
+
+def test_the_radius_is_a_register_setting(reg, first):
+    x, y = first.location.x, first.location.y
+    reg.update_settings(duplicate_radius_m=50)
+    with pytest.raises(DuplicateRiskError):
+        add_at(reg, x, y + 45)
+    reg.update_settings(duplicate_radius_m=10)
+    add_at(reg, x, y + 20)
+    assert reg.store.count_risks() == 2
+    assert reg.store.get_meta("settings")["duplicate_radius_m"] == 10
+
+
+def test_the_sample_duplicate(sample_register):
+    """S013 (garbage) was withdrawn as a duplicate of S012, 12 m away. S012 has been
+    cleared since, so the spot is free; once S012 is reopened it blocks again."""
+    reg = sample_register
+    refs = {r.ref: r for r in reg.risks()}
+    s012, s013 = refs["S012"], refs["S013"]
+    assert s013.status.value == "withdrawn"
+    assert reg.history(s013.id)[-1].data["reason"] == "duplicate"
+    assert s012.status.value == "cleared"
+    x, y = s013.location.x, s013.location.y
+    assert ((s012.location.x - x) ** 2 + (s012.location.y - y) ** 2) ** 0.5 < 30
+
+    reg.reopen(s012.id, by=BY, at="2026-11-26T09:00:00+08:00", note="垃圾又堆起来了")
+    with pytest.raises(DuplicateRiskError) as info:
+        add_at(reg, x, y)
+    assert info.value.existing[0][0] == s012.id
+    assert f"risk {s012.id}" in str(info.value)

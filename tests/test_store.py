@@ -1,0 +1,543 @@
+"""The register file: a GeoPackage that GDAL, pyogrio and geopandas read as is, with
+its CRS and spatial indexes, written one transaction at a time, surviving a kill
+and shared by two writers."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from linerisk.errors import LineriskError
+from linerisk.lifecycle import TransitionError
+from linerisk.register import Register
+from linerisk.sample import sample_dir
+from linerisk.store.base import StoreError
+from linerisk.store.schema import EVENT_COLUMNS, LAYERS, PATROL_COLUMNS, RISK_COLUMNS
+
+BY = "天津站派出所 王磊"
+CRS = "EPSG:4548"
+SPATIAL = {
+    "lines": "LineString",
+    "kmposts": "Point",
+    "chain_breaks": "Point",
+    "segments": "LineString",
+    "police_areas": "MultiPolygon",
+    "neighbourhoods": "MultiPolygon",
+    "fences": "LineString",
+    "risks": "Point",
+}
+TABLES = ("risk_events", "patrol_changes", "linerisk_meta")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sample_counts() -> dict[str, int]:
+    """Feature counts of the sample, read straight from geodata/*.geojson."""
+    counts = {}
+    for name in SPATIAL:
+        path = sample_dir() / f"{name}.geojson"
+        counts[name] = len(json.loads(path.read_text("utf-8"))["features"])
+    risks = json.loads((sample_dir() / "risks.geojson").read_text("utf-8"))["features"]
+    counts["risk_events"] = sum(1 + len(f["properties"]["history"]) for f in risks)
+    counts["patrol_changes"] = 0
+    return counts
+
+
+SAMPLE_COUNTS = _sample_counts()
+
+
+def dump_digest(path: Path) -> str:
+    """SHA-256 of the file's logical content: every table, index, trigger and row."""
+    with closing(sqlite3.connect(path)) as conn:
+        digest = hashlib.sha256()
+        for line in conn.iterdump():
+            digest.update(line.encode("utf-8") + b"\n")
+        for pragma in ("application_id", "user_version"):
+            digest.update(str(conn.execute(f"PRAGMA {pragma}").fetchone()[0]).encode())
+        return digest.hexdigest()
+
+
+def sql(path: Path, query: str, params=()) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def ogrinfo() -> str:
+    """Path of GDAL's ogrinfo; CI must have it, elsewhere the test is skipped without it."""
+    exe = shutil.which("ogrinfo")
+    if exe:
+        return exe
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        pytest.fail("ogrinfo (Debian package gdal-bin) is required in CI; see scripts/test.sh")
+    pytest.skip("ogrinfo is not installed (apt-get install gdal-bin)")
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def test_pyogrio_lists_every_layer_and_table(sample_register_path):
+    layers = {name: geom for name, geom in pyogrio.list_layers(sample_register_path)}
+    assert layers == {**SPATIAL, **dict.fromkeys(TABLES)}
+
+
+@pytest.mark.parametrize("layer", [*SPATIAL, "risk_events", "patrol_changes"])
+def test_pyogrio_reads_crs_and_counts(sample_register_path, layer):
+    info = pyogrio.read_info(sample_register_path, layer=layer)
+    assert info["features"] == SAMPLE_COUNTS[layer]
+    if layer in SPATIAL:
+        assert info["crs"] == CRS
+        assert info["geometry_type"] == SPATIAL[layer]
+        assert info["capabilities"]["fast_spatial_filter"]
+    else:
+        assert info["geometry_type"] is None
+
+
+def test_geopandas_reads_the_risks_layer(sample_register_path, sample_register):
+    import geopandas as gpd
+
+    frame = gpd.read_file(sample_register_path, layer="risks")
+    assert frame.crs.to_epsg() == 4548
+    assert len(frame) == 48
+    assert set(frame.geom_type) == {"Point"}
+    assert {c for c, _t in RISK_COLUMNS} <= set(frame.columns)
+    assert sorted(frame["ref"]) == [f"S{k:03d}" for k in range(1, 49)]
+    assert frame["status"].value_counts().to_dict() == {
+        "cleared": 18,
+        "assigned": 8,
+        "rectifying": 7,
+        "reported": 6,
+        "awaiting_recheck": 5,
+        "withdrawn": 4,
+    }
+    # the same points as the register's own reading, in metres
+    by_ref = {r.ref: r for r in sample_register.risks()}
+    for ref, geom in zip(frame["ref"], frame.geometry, strict=True):
+        loc = by_ref[ref].location
+        assert geom.x == pytest.approx(loc.x, abs=1e-6)
+        assert geom.y == pytest.approx(loc.y, abs=1e-6)
+    assert frame["chainage_m"].between(2350, 22637).all()
+
+
+def test_geopandas_reads_the_tables(sample_register_path):
+    events = pyogrio.read_dataframe(sample_register_path, layer="risk_events")
+    assert list(events.columns) == [c for c, _t in EVENT_COLUMNS if c != "seq"]
+    assert len(events) == SAMPLE_COUNTS["risk_events"]
+    assert set(events["action"]) == {
+        "report",
+        "assign",
+        "start",
+        "submit",
+        "clear",
+        "withdraw",
+        "reopen",
+    }
+    patrol = pyogrio.read_dataframe(sample_register_path, layer="patrol_changes")
+    assert list(patrol.columns) == [c for c, _t in PATROL_COLUMNS if c != "id"]
+    meta = pyogrio.read_dataframe(sample_register_path, layer="linerisk_meta")
+    assert {"schema_version", "crs", "events_head", "settings", "created_at"} <= set(meta["key"])
+
+
+def test_network_layers_have_their_schema_columns(sample_register_path):
+    for name, table in LAYERS.items():
+        info = pyogrio.read_info(sample_register_path, layer=name)
+        assert list(info["fields"]) == list(table.column_names), name
+
+
+def test_ogrinfo_shows_layers_crs_and_spatial_indexes(sample_register_path):
+    exe = ogrinfo()
+    out = subprocess.run(
+        [exe, "-ro", "-al", "-so", str(sample_register_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    # a clean open: no warning about the GeoPackage version or anything else
+    assert "Warning" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+    blocks = {}
+    for block in out.stdout.split("Layer name: ")[1:]:
+        name, _, body = block.partition("\n")
+        blocks[name.strip()] = body
+    assert set(blocks) == {*SPATIAL, *TABLES}
+    for name in SPATIAL:
+        body = blocks[name]
+        assert f"Feature Count: {SAMPLE_COUNTS[name]}\n" in body, name
+        assert 'ID["EPSG",4548]]' in body, name
+        assert "CGCS2000 / 3-degree Gauss-Kruger CM 117E" in body, name
+        assert "Geometry Column = geom" in body
+    assert "FID Column = id" in blocks["risks"]
+    assert f"Feature Count: {SAMPLE_COUNTS['risk_events']}\n" in blocks["risk_events"]
+
+    query = "SELECT " + ", ".join(f"HasSpatialIndex('{n}', 'geom') AS {n}" for n in SPATIAL)
+    out = subprocess.run(
+        [exe, "-ro", "-q", str(sample_register_path), "-sql", query],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    for name in SPATIAL:
+        assert f"{name} (Integer) = 1" in out.stdout, out.stdout
+
+
+def test_every_spatial_layer_has_an_rtree_in_step_with_it(sample_register_path):
+    rows = sql(
+        sample_register_path,
+        "SELECT table_name, column_name, scope FROM gpkg_extensions "
+        "WHERE extension_name = 'gpkg_rtree_index'",
+    )
+    assert sorted(rows) == sorted((n, "geom", "write-only") for n in SPATIAL)
+    for name in SPATIAL:
+        (features,) = sql(sample_register_path, f'SELECT count(*) FROM "{name}"')[0]
+        (indexed,) = sql(sample_register_path, f'SELECT count(*) FROM "rtree_{name}_geom"')[0]
+        assert indexed == features == SAMPLE_COUNTS[name], name
+    srs = sql(
+        sample_register_path,
+        "SELECT DISTINCT g.srs_id, s.organization, s.organization_coordsys_id "
+        "FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s USING (srs_id)",
+    )
+    assert srs == [(4548, "EPSG", 4548)]
+    assert sql(sample_register_path, "PRAGMA integrity_check") == [("ok",)]
+    assert sql(sample_register_path, "PRAGMA foreign_key_check") == []
+    assert sql(sample_register_path, "PRAGMA application_id") == [(0x47504B47,)]
+
+
+def _rtree_box(path: Path, rid: int) -> tuple[float, float, float, float]:
+    return sql(path, "SELECT minx, maxx, miny, maxy FROM rtree_risks_geom WHERE id = ?", (rid,))[0]
+
+
+def test_the_rtree_follows_adds_and_moves(sample_register):
+    reg = sample_register
+    path = reg.store.path
+    risk = reg.add_risk(
+        category="cable_theft",
+        severity="major",
+        found_by=BY,
+        line="JD",
+        chainage="K16+500",
+        side="right",
+        offset=15,
+    )
+    assert sql(path, "SELECT count(*) FROM rtree_risks_geom") == [(49,)]
+    x, y = risk.location.x, risk.location.y
+    minx, maxx, miny, maxy = _rtree_box(path, risk.id)
+    # an R-tree stores 32-bit floats rounded outwards: the box contains the point
+    assert minx <= x <= maxx and miny <= y <= maxy
+    assert maxx - minx <= 1.0 and maxy - miny <= 1.0  # float32 steps are 0.5 m up here
+
+    moved = reg.move(risk.id, by=BY, line="JD", chainage="K17+300", side="left", offset=25)
+    nx, ny = moved.location.x, moved.location.y
+    assert abs(nx - x) > 500
+    minx, maxx, miny, maxy = _rtree_box(path, risk.id)
+    assert minx <= nx <= maxx and miny <= ny <= maxy
+    assert sql(path, "SELECT count(*) FROM rtree_risks_geom") == [(49,)]
+
+    # GDAL's spatial filter, which goes through the index, finds it at the new place only
+    def found_near(px, py):
+        frame = pyogrio.read_dataframe(
+            path, layer="risks", bbox=(px - 5, py - 5, px + 5, py + 5), columns=["category"]
+        )
+        return list(frame["category"])
+
+    assert found_near(nx, ny) == ["cable_theft"]
+    assert "cable_theft" not in found_near(x, y)
+    # the layer extent in gpkg_contents still covers every risk
+    ext = sql(path, "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name='risks'")
+    (minx, miny, maxx, maxy) = ext[0]
+    for r in reg.risks():
+        assert minx <= r.location.x <= maxx and miny <= r.location.y <= maxy
+
+
+def test_a_reader_sees_only_committed_writes(sample_register):
+    reg = sample_register
+    path = reg.store.path
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as reader:
+
+        def count():
+            return reader.execute("SELECT count(*) FROM risks").fetchone()[0]
+
+        assert count() == 48
+        with reg.transaction():
+            reg.add_risk(
+                category="burning",
+                severity="critical",
+                found_by=BY,
+                line="JD",
+                chainage="K18+800",
+                side="left",
+                offset=80,
+            )
+            # inside the writer's transaction: another connection and GDAL see the old file
+            assert count() == 48
+            assert pyogrio.read_info(path, layer="risks")["features"] == 48
+        assert count() == 49
+        assert pyogrio.read_info(path, layer="risks")["features"] == 49
+
+
+# ----------------------------------------------------------------------------- transactions
+
+
+def test_a_failing_write_leaves_the_file_as_it_was(sample_register):
+    reg = sample_register
+    before = dump_digest(reg.store.path)
+    rows = [
+        {
+            "category": "garbage",
+            "severity": "general",
+            "found_by": BY,
+            "line": "JD",
+            "chainage": f"K{km}+500",
+            "side": "left",
+            "offset": 300,
+        }
+        for km in (14, 15, 16)
+    ]
+    # the third row's history is impossible: it fails after two risks were inserted
+    events = [[], [{"action": "assign", "by": BY}], [{"action": "clear", "by": BY}]]
+    with pytest.raises(TransitionError):
+        reg.add_risks(rows, events=events)
+    assert dump_digest(reg.store.path) == before
+    assert reg.verify().ok
+
+
+def test_an_explicit_transaction_is_all_or_nothing(sample_register):
+    reg = sample_register
+    before = dump_digest(reg.store.path)
+    (risk,) = [r for r in reg.risks() if r.ref == "S004"]
+    with pytest.raises(RuntimeError), reg.transaction():
+        reg.withdraw(risk.id, by=BY, reason="duplicate")
+        reg.update_settings(duplicate_radius_m=99)
+        raise RuntimeError("power cut")
+    assert dump_digest(reg.store.path) == before
+
+
+KILL_CHILD = textwrap.dedent(
+    """
+    import sys
+    from linerisk.register import Register
+
+    path, n = sys.argv[1], int(sys.argv[2])
+    rows = []
+    for i in range(n):
+        m = 3000 + (i * 7919) % 8000  # K3+000 .. K10+999, clear of the chain break
+        rows.append({
+            "category": "garbage", "severity": "general", "found_by": "bulk import",
+            "line": "JD", "chainage": f"K{m // 1000}+{m % 1000:03d}",
+            "side": "left" if i % 2 else "right", "offset": 20 + i % 300,
+        })
+    reg = Register.open(path)
+    reg.network  # read the lines before the clock starts
+    print("started", flush=True)
+    reg.add_risks(rows, allow_duplicates=True)
+    print("finished", flush=True)
+    """
+)
+
+
+def test_a_writer_killed_mid_insert_leaves_the_file_exactly_as_before(sample_register_path):
+    path = sample_register_path
+    journal = Path(f"{path}-journal")
+    before = dump_digest(path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_CHILD, str(path), "6000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        # the rollback journal appears with the transaction's first write
+        deadline = time.monotonic() + 60
+        while not journal.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the bulk insert never started writing"
+            time.sleep(0.001)
+        time.sleep(0.3)  # well into the transaction: rows and events being written
+        assert proc.poll() is None, "the bulk insert finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    # the kill left a hot journal behind; the next reader rolls it back
+    assert journal.exists() and journal.stat().st_size > 0
+
+    assert dump_digest(path) == before
+    with Register.open(path) as reg:
+        assert reg.store.count_risks() == 48
+        report = reg.verify()
+        assert report.ok and report.events == SAMPLE_COUNTS["risk_events"]
+        # and the register takes new writes afterwards
+        reg.add_risk(
+            category="garbage",
+            severity="general",
+            found_by=BY,
+            line="JD",
+            chainage="K20+100",
+            side="right",
+            offset=200,
+        )
+        assert reg.verify().ok
+
+
+WRITER_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from linerisk.errors import DuplicateRiskError
+    from linerisk.register import Register
+
+    path, side, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    reg = Register.open(path)
+    reg.network
+    print("ready", flush=True)
+    while not go.exists():
+        time.sleep(0.002)
+    own = shared = refused = 0
+    for k in range(30):
+        reg.add_risk(
+            category="garbage", severity="general", found_by=f"worker {side}",
+            line="JD", chainage=f"K{3 + k // 5}+{(k % 5) * 200:03d}", side=side, offset=50,
+        )
+        own += 1
+        if k % 2 == 0:
+            # both workers report the same burning at the same spot: one must be refused
+            try:
+                reg.add_risk(
+                    category="burning", severity="critical", found_by=f"worker {side}",
+                    line="JD", chainage=f"K{15 + k // 10}+{(k % 10) * 100:03d}",
+                    side="left", offset=100,
+                )
+                shared += 1
+            except DuplicateRiskError:
+                refused += 1
+    reg.close()
+    print(json.dumps({"own": own, "shared": shared, "refused": refused}), flush=True)
+    """
+)
+
+
+def test_two_processes_writing_at_once_both_succeed(tmp_path, sample_network):
+    path = tmp_path / "shared.gpkg"
+    Register.create(path, network=sample_network).close()
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER_CHILD, str(path), side, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for side in ("left", "right")
+    ]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready", p.stderr.read()
+        go.touch()
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [r["own"] for r in results] == [30, 30]
+    # each shared spot was registered exactly once
+    assert sum(r["shared"] for r in results) == 15
+    assert sum(r["refused"] for r in results) == 15
+
+    with Register.open(path) as reg:
+        assert reg.store.count_risks() == 75
+        report = reg.verify()
+        assert report.ok, report.problems
+        assert report.events == 75
+        actors = [e["actor"] for e in reg.store.iter_events()]
+    # the two writers really interleaved in one chain
+    switches = sum(a != b for a, b in itertools.pairwise(actors))
+    assert switches >= 2
+
+
+# ----------------------------------------------------------------------------- create and open
+
+
+def test_creating_over_an_existing_file_is_refused(sample_register_path, sample_network):
+    before = sample_register_path.read_bytes()
+    with pytest.raises(StoreError, match="already exists"):
+        Register.create(sample_register_path, network=sample_network)
+    assert sample_register_path.read_bytes() == before
+    assert not Path(f"{sample_register_path}.creating").exists()
+
+
+def test_creating_in_a_missing_folder_is_refused(tmp_path, sample_network):
+    with pytest.raises(StoreError, match="does not exist"):
+        Register.create(tmp_path / "nowhere" / "r.gpkg", network=sample_network)
+
+
+def test_a_register_needs_a_metric_crs(tmp_path):
+    path = tmp_path / "r.gpkg"
+    with pytest.raises(LineriskError, match="projected"):
+        Register.create(path, crs="EPSG:4326")
+    assert not path.exists()
+
+
+def test_a_new_empty_register_is_a_valid_geopackage(tmp_path):
+    path = tmp_path / "blank.gpkg"
+    Register.create(path, crs=CRS).close()
+    assert sorted(n for n, _g in pyogrio.list_layers(path)) == sorted([*SPATIAL, *TABLES])
+    assert pyogrio.read_info(path, layer="risks")["crs"] == CRS
+    with Register.open(path) as reg:
+        assert reg.verify().ok
+        assert reg.store.get_meta("events_head") == {"seq": 0, "hash": "0" * 64}
+
+
+def _not_a_register(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.gpkg"
+    if kind == "text":
+        path.write_text("K5+200 左侧 垃圾\n", encoding="utf-8")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "sqlite":
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("CREATE TABLE t (x)")
+            conn.commit()
+    elif kind == "geopackage":
+        import geopandas as gpd
+        from shapely import Point
+
+        gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(0, 0)], crs=CRS).to_file(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "sqlite", "geopackage", "missing"])
+def test_opening_something_else_is_refused_in_one_sentence(tmp_path, kind):
+    path = tmp_path / "missing.gpkg" if kind == "missing" else _not_a_register(tmp_path, kind)
+    before = path.read_bytes() if path.exists() else None
+    with pytest.raises(StoreError) as info:
+        Register.open(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "\n" not in message
+    assert message.count(". ") == 0
+    assert (path.read_bytes() if path.exists() else None) == before
