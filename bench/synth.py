@@ -174,9 +174,7 @@ def generate(scale_name: str, seed: int = 7) -> Synthetic:
     for line in lines:
         _start, end = partial.chainage_extent(line.id)
         if end - last_post[line.id] > 1.0:
-            segments.append(
-                _segment(rng, line.id, len(segments), last_post[line.id], end)
-            )
+            segments.append(_segment(rng, line.id, len(segments), last_post[line.id], end))
     box = shapely.box(*shapely.total_bounds(np.array(geoms)))
     box = shapely.buffer(box, 3000.0, join_style="mitre")
     neighbourhood_cells = _voronoi_cells(rng, scale.neighbourhoods, box)

@@ -110,8 +110,13 @@ def okj(*args: object, env: dict[str, str] | None = None):
 
 
 def run(*args: object, env: dict[str, str] | None = None) -> Run:
-    """Run through the console entry point, as the installed ``linerisk`` does."""
+    """Run through the console entry point, as the installed ``linerisk`` does.
+
+    Messages are asked for in English (LINERISK_LANG=en) unless ``env`` says otherwise;
+    the Chinese wording is tested separately.
+    """
     runner = CliRunner()
+    env = {"LINERISK_LANG": "en", **(env or {})}
     with runner.isolation(env=env) as (out, err, _mixed):
         try:
             main([str(a) for a in args])
@@ -197,7 +202,7 @@ def test_entry_points_in_a_real_process(tmp_path):
     assert done.stdout.strip() == f"linerisk, version {version('linerisk')}"
 
     missing = tmp_path / "missing.gpkg"
-    done = proc(str(exe), "--register", str(missing), "risk", "list")
+    done = proc(str(exe), "--lang", "en", "--register", str(missing), "risk", "list")
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.splitlines() == [f"linerisk: register {missing} does not exist"]
@@ -319,7 +324,7 @@ def test_demo_builds_the_sample_register(tmp_path):
     assert f"隐患统计（截至 {SAMPLE_DAY}）" in lines
     overdue = len(okj("--register", target, "risk", "list", "--overdue", "--on", SAMPLE_DAY))
     assert f"  合计：在办 26，超期 {overdue}，已销号 18" in lines
-    assert lines[-1] == f"台账已写入 {target}"
+    assert f"台账已写入 {target}" in lines
     # The uncovered stretch (police gap K11+000-K11+300) is named as such.
     assert any(line.startswith("  K11+000-K11+300") and "公安: 未覆盖" in line for line in lines)
 
@@ -890,6 +895,44 @@ def test_user_errors_are_one_sentence_and_write_nothing(reg, args, needle):
     before = snapshot(reg)
     assert_user_error(run("--register", reg, *args), needle)
     assert snapshot(reg) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese"),
+    [
+        (("risk", "show", "999"), "没有编号为 999 的隐患"),
+        (("risk", "list", "--line", "XX"), "未知线路 'XX'"),
+        (("risk", "list", "--from", "K12+3456"), "里程格式错误 'K12+3456'"),
+        ((*ADD, "--lon", "117.8", "--lat", "39.3", "--category", "garbage"), "米；距所有线路超过"),
+        ((*ADD, "--lon", "39.11", "--lat", "117.30", "--category", "garbage"), "经纬度似乎颠倒了"),
+        ((*ADD, "--lon", "117.3", "--lat", "39.11", "--category", "foo"), "未知隐患类别 'foo'"),
+        (("risk", "assign", "1", "--by", OFFICER), "不能对已销号的隐患执行“交办”"),
+        (("config", "set", "lang", "fr"), "语言只能是 zh 或 en"),
+    ],
+)
+def test_user_errors_speak_chinese_by_default(reg, args, chinese):
+    result = run("--register", reg, *args, env={"LINERISK_LANG": ""})
+    assert result.code == 1, result
+    assert result.err.startswith("linerisk: ")
+    assert chinese in result.err
+    assert len(result.err.splitlines()) == 1
+
+
+def test_every_listed_error_has_a_chinese_wording(reg):
+    from linerisk.errors_zh import translate_error
+
+    english = [
+        "there is no risk with id 5",
+        "register /x.gpkg does not exist",
+        "chainage K11+640 does not exist on line JD: it lies inside a short chain (断链)",
+        "the change at 2026-01-01T00:00:00+08:00 is earlier than the risk's last recorded "
+        "event at 2026-02-01T00:00:00+08:00",
+        "row 3: unknown severity 'x'; choose one of critical (重大), major (较大), general (一般)",
+    ]
+    for message in english:
+        zh = translate_error(message, "zh")
+        assert zh != message
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.split("：")[0] + zh)
 
 
 def test_unknown_register_is_not_created(tmp_path):

@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "verify": ("linerisk.cli.verify", "verify", "Check the audit chain. 校验审计链。"),
     "config": ("linerisk.cli.config", "config", "Show or change register settings. 台账设置。"),
+    "map": (
+        "linerisk.cli.map",
+        "map_",
+        "Joint-meeting map and straight-line diagram. 联席会议图与一横直线图。",
+    ),
     "demo": (
         "linerisk.cli.demo",
         "demo",
@@ -74,7 +79,8 @@ class LazyGroup(click.Group):
     "--lang",
     type=click.Choice(["zh", "en"]),
     default=None,
-    help="Language of labels and messages (default: the register's, zh). 语言。",
+    envvar="LINERISK_LANG",
+    help="Language of labels and messages (or LINERISK_LANG; default: the register's, zh). 语言。",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress output. 静默。")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors. 显示调试信息。")

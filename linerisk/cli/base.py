@@ -29,6 +29,12 @@ class Env:
         self.quiet = quiet
         self.debug = debug
         self._register: Any = None
+        #: the open register's language setting, once known
+        self.register_lang: str | None = None
+        Env.current = self
+
+    #: the Env of the command being run (for error messages after a failure)
+    current: Env | None = None
 
     def open_register(self):
         """Open the register named by --register or LINERISK_REGISTER."""
@@ -39,6 +45,7 @@ class Env:
                 "no register given: use --register PATH or set LINERISK_REGISTER"
             )
         self._register = Register.open(self.register_path)
+        self.register_lang = self._register.settings.lang
         return self._register
 
     def language(self, register: Any = None) -> str:
@@ -71,6 +78,22 @@ def run_main(group: click.Group, argv: Sequence[str] | None, debug: bool) -> Non
     except (LineriskError, ValueError, OSError) as exc:
         if debug:
             raise
+        from linerisk.errors_zh import translate_error
+
         message = str(exc) or exc.__class__.__name__
-        click.echo(f"linerisk: {message}", err=True)
+        click.echo(f"linerisk: {translate_error(message, error_language())}", err=True)
         sys.exit(1)
+
+
+def error_language() -> str:
+    """The language for an error: --lang / LINERISK_LANG, else the open register's, else zh."""
+    import os
+
+    env = Env.current
+    if env is not None:
+        if env.lang:
+            return env.lang
+        if env.register_lang:
+            return env.register_lang
+    lang = os.environ.get("LINERISK_LANG", "")
+    return lang if lang in ("zh", "en") else "zh"

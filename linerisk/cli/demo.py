@@ -24,7 +24,11 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
     stretch of line, who answers for it in the three verticals, then open, overdue
     and cleared counts per party.
 
-    用样例数据生成台账 OUTDIR/register.gpkg，并列出三纵责任分段与各单位隐患统计。
+    Also writes OUTDIR/meeting.html, the offline joint-meeting map of the whole
+    sample line, and OUTDIR/diagram.svg, its straight-line diagram.
+
+    用样例数据生成台账 OUTDIR/register.gpkg，并列出三纵责任分段与各单位隐患统计；
+    另生成离线联席会议图 meeting.html 与一横直线图 diagram.svg。
     """
     from linerisk.i18n import tr
     from linerisk.sample import build_sample_register
@@ -91,3 +95,9 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
             "  " + tr("summary_total", lang, open=totals[0], overdue=totals[1], cleared=totals[2])
         )
         click.echo(tr("register_written", lang, path=target))
+        from linerisk.maps import write_diagram, write_meeting_map
+
+        html = write_meeting_map(reg, out / "meeting.html", lang=lang, on=on_day, offline=True)
+        svg = write_diagram(reg, out / "diagram.svg", lang=lang, on=on_day)
+        for path in (html, svg):
+            click.echo(f"已写入 {path}" if lang == "zh" else f"wrote {path}")

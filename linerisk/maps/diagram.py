@@ -307,6 +307,7 @@ def straight_line_diagram(
     on: dt.datetime | dt.date | str | None = None,
     risks: Iterable[Risk] | None = None,
     titles: bool = True,
+    heading: bool = True,
     width: float | None = None,
 ) -> str:
     """The straight-line diagram of ``scope`` as an SVG document (a string).
@@ -315,7 +316,8 @@ def straight_line_diagram(
     (``police``, ``local``, ``railway``), ``data-party`` (empty for a gap)
     and ``data-from``/``data-to`` in chainage metres. ``on`` is the as-of day
     for overdue marks (default now). ``titles=False`` leaves out the hover
-    text of each risk (the meeting map supplies its own).
+    text of each risk (the meeting map supplies its own); ``heading=False``
+    leaves out the title line, for a page that has its own heading.
     """
     from linerisk.maps.scope import resolve_scope
 
@@ -342,15 +344,17 @@ def straight_line_diagram(
         status="\n".join(f".lrd .s-{k}{{fill:{v}}}" for k, v in STATUS_COLOURS.items()),
     )
     body: list[str] = []
-    y = 34.0
     on_text = on_dt.date().isoformat()
     title = f"{label('diagram_title', lang)} · {scope.title(net, lang)}"
-    body.append(f'<text class="lrd-title" x="16" y="{_n(y)}">{escape(title)}</text>')
-    body.append(
-        f'<text class="lrd-sub" x="{_n(width - 16)}" y="{_n(y)}" text-anchor="end">'
-        f"{escape(label('as_of', lang))} {escape(on_text)}</text>"
-    )
-    y += 18
+    y = 0.0
+    if heading:
+        y = 34.0
+        body.append(f'<text class="lrd-title" x="16" y="{_n(y)}">{escape(title)}</text>')
+        body.append(
+            f'<text class="lrd-sub" x="{_n(width - 16)}" y="{_n(y)}" text-anchor="end">'
+            f"{escape(label('as_of', lang))} {escape(on_text)}</text>"
+        )
+        y += 18
     for rng in scope.ranges:
         y = _strip(
             body,

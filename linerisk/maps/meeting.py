@@ -311,8 +311,12 @@ def _corridor(ctx: _Context) -> Any:
 
 
 def _in_corridor(ctx: _Context, geoms: list) -> np.ndarray:
+    """Which areas share ground with the scope's corridor (the line stretches out
+    to the farthest distance a risk may lie, with flat ends)."""
     if not geoms:
         return np.zeros(0, dtype=bool)
+    if ctx.scope.kind == "network":  # the whole register: every area
+        return np.ones(len(geoms), dtype=bool)
     arr = np.asarray(geoms, dtype=object)
     hit = shapely.intersects(arr, ctx.corridor)
     area = np.zeros(len(arr))
@@ -337,10 +341,12 @@ def _label_point(ctx: _Context, area: Any, offset: float) -> Any:
         li, part = best
         mid = shapely.line_interpolate_point(part, 0.5, normalized=True)
         m = float(shapely.line_locate_point(net.lines[li].geometry, mid))
-        x, y = net.index.place(np.array([li]), np.array([m]), np.array([offset]))
-        point = shapely.Point(float(x[0]), float(y[0]))
-        if shapely.contains(area, point) and shapely.contains(view, point):
-            return point
+        # nearer the line when the scope is small, so that the label is in view
+        for away in (offset, offset / 2, offset / 6):
+            x, y = net.index.place(np.array([li]), np.array([m]), np.array([away]))
+            point = shapely.Point(float(x[0]), float(y[0]))
+            if shapely.contains(area, point) and shapely.contains(view, point):
+                return point
     return _inside(area, view)
 
 
