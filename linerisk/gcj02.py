@@ -116,14 +116,28 @@ def gcj02_to_bd09(lon, lat):
     return _out(r * np.cos(theta) + 0.0065, r * np.sin(theta) + 0.006, scalar)
 
 
-def bd09_to_gcj02(lon, lat):
-    """BD-09 → GCJ-02, the usual closed-form inverse (error below a millimetre)."""
+def bd09_to_gcj02(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 30):
+    """BD-09 → GCJ-02.
+
+    Starts from the usual closed-form inverse (good to a few decimetres) and
+    refines it by fixed-point iteration on :func:`gcj02_to_bd09`.
+    """
     blon, blat, scalar = _arrays(lon, lat)
     x = blon - 0.0065
     y = blat - 0.006
     r = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_K)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_K)
-    return _out(r * np.cos(theta), r * np.sin(theta), scalar)
+    glon = r * np.cos(theta)
+    glat = r * np.sin(theta)
+    for _ in range(max_iterations):
+        flon, flat = gcj02_to_bd09(glon, glat)
+        err_lon = flon - blon
+        err_lat = flat - blat
+        glon = glon - err_lon
+        glat = glat - err_lat
+        if np.all(np.abs(err_lon) < tolerance) and np.all(np.abs(err_lat) < tolerance):
+            break
+    return _out(np.asarray(glon, dtype=float), np.asarray(glat, dtype=float), scalar)
 
 
 def wgs84_to_bd09(lon, lat):

@@ -228,11 +228,11 @@ def test_popup_shows_the_full_record_and_history(browser, reg, offline_page):
 
 def test_diagram_click_and_hover_highlight_the_map_point(browser, reg, offline_page):
     risk = _risk_by_ref(reg, "S040")
-    other = _risk_by_ref(reg, "S012")
+    other = _risk_by_ref(reg, "S048")
     page, errors, _ = _open(browser, offline_page)
     try:
         assert page.locator("#lr-diagram svg [data-risk-id]").count() == len(reg.risks())
-        page.locator(f'#lr-diagram [data-risk-id="{other.id}"]').hover()
+        page.locator(f'#lr-diagram [data-risk-id="{other.id}"]').hover(timeout=5000)
         page.wait_for_selector(f'.lr-icon.lr-hl[data-risk-id="{other.id}"]', timeout=3000)
         page.locator(f'#lr-diagram [data-risk-id="{risk.id}"]').dispatch_event("click")
         page.wait_for_selector(f'.lr-icon.lr-hl[data-risk-id="{risk.id}"]', timeout=5000)
@@ -339,7 +339,10 @@ def test_diagram_bands_say_who_answers_along_the_line(reg):
     line_y = float(track.attrib["y1"])
     by_id = {r.id: r for r in reg.risks()}
     for e in points:
-        y = float(e.attrib.get("cy") or e.attrib.get("y") or e.attrib["d"].split()[1][:-1])
+        # a circle's centre, a square's top edge or a diamond's top vertex
+        y = float(
+            e.attrib.get("cy") or e.attrib.get("y") or re.match(r"M[\d.]+ ([\d.]+)", e.attrib["d"])[1]
+        )
         side = by_id[int(e.attrib["data-risk-id"])].location.side.value
         assert (y < line_y) == (side == "left")
     assert "断链 K11+620=K11+660" in svg
