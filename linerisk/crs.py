@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["WGS84", "choose_metric_crs", "transform_xy", "transformer"]
+__all__ = [
+    "WGS84",
+    "choose_metric_crs",
+    "is_geographic",
+    "pipelines_for",
+    "register_pipelines",
+    "transform_xy",
+    "transformer",
+]
 
 WGS84 = "EPSG:4326"
 
@@ -36,17 +44,63 @@ def choose_metric_crs(lon: float, lat: float) -> str:
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
+#: PROJ pipelines known without a database look-up, keyed by (source, target);
+#: a register stores the ones it needs so that opening it fills this table.
+_PIPELINES: dict[tuple[str, str], str] = {}
+
+#: geographic (longitude/latitude) CRSs that need no database look-up to recognise
+_GEOGRAPHIC = {"EPSG:4326", "EPSG:4490", "EPSG:4214", "EPSG:4610", "OGC:CRS84"}
+
+
+def register_pipelines(pipelines: dict[str, str]) -> None:
+    """Remember PROJ pipelines given as ``{"SRC>DST": definition}``."""
+    for key, definition in pipelines.items():
+        src, _sep, dst = key.partition(">")
+        _PIPELINES[(src, dst)] = definition
+
+
+def pipelines_for(crs: str, sources: tuple[str, ...] = ("EPSG:4326", "EPSG:4490")) -> dict:
+    """The pipelines between ``crs`` and common geographic CRSs, for storing."""
+    out = {}
+    for src in sources:
+        if src != crs:
+            out[f"{src}>{crs}"] = transformer(src, crs).definition
+            out[f"{crs}>{src}"] = transformer(crs, src).definition
+    return out
+
+
 @functools.lru_cache(maxsize=32)
 def transformer(src: str, dst: str):
-    """A cached pyproj Transformer with x/y (lon/lat) axis order."""
+    """A cached pyproj Transformer with x/y (lon/lat) axis order.
+
+    A stored pipeline is used when there is one: building a transformer from
+    EPSG codes costs a database look-up (a quarter of a second), which matters
+    for a command that adds one risk.
+    """
     from pyproj import Transformer
 
+    definition = _PIPELINES.get((src, dst))
+    if definition is not None:
+        return Transformer.from_pipeline(definition)
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def is_geographic(crs: str) -> bool:
+    """Whether ``crs`` is in longitude/latitude degrees."""
+    if crs.upper() in _GEOGRAPHIC:
+        return True
+    if crs.upper().startswith("EPSG:") and (crs, WGS84) in _PIPELINES:
+        return False
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).is_geographic
 
 
 def same_crs(a: str, b: str) -> bool:
     if a == b:
         return True
+    if (a, b) in _PIPELINES:
+        return False
     from pyproj import CRS
 
     return CRS.from_user_input(a) == CRS.from_user_input(b)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,7 +106,10 @@ class Register:
     """
 
     def __init__(self, store: Store) -> None:
+        from linerisk.crs import register_pipelines
+
         self.store = store
+        register_pipelines(store.get_meta("pipelines") or {})
         self._network: Network | None = None
         self._settings: Settings | None = None
 
@@ -143,7 +146,10 @@ class Register:
         reg = cls(store)
         try:
             with store.transaction():
+                from linerisk.crs import pipelines_for
+
                 store.set_meta("settings", settings.to_dict())
+                store.set_meta("pipelines", pipelines_for(crs))
                 store.set_meta("created_at", _iso(dt.datetime.now(settings.tzinfo)))
                 if network is not None:
                     reg._write_network(network)
@@ -299,6 +305,7 @@ class Register:
         *,
         allow_duplicates: bool = False,
         events: Sequence[Sequence[Mapping[str, Any]]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[int]:
         """Register many risks in one transaction; all or nothing.
 
@@ -308,6 +315,7 @@ class Register:
         ``side``, ``offset``. ``events`` optionally gives, per row, the history
         to replay after registration (dicts with ``action``, ``by``, ``at``,
         ``note``, ``reason``), as when loading an existing register.
+        ``progress(done, total)`` is called as rows are written.
         """
         import numpy as np
 
@@ -395,6 +403,8 @@ class Register:
                 record = {k: v for k, v in zip(names, row_values, strict=True) if v is not None}
                 record["x"] = xs[i]
                 record["y"] = ys[i]
+                if progress is not None and i % 5000 == 4999:
+                    progress(i + 1, n)
                 seq, prev = self._event(
                     log,
                     seq,
@@ -409,6 +419,8 @@ class Register:
                     data={"record": record, **recorded},
                 )
             self.store.append_events(log)
+            if progress is not None:
+                progress(n, n)
             if events is not None:
                 for rid, history in zip(ids, events, strict=True):
                     for ev in history:
@@ -1035,9 +1047,10 @@ def _require_metric(crs: str) -> None:
 
 def _check_lonlat(x: np.ndarray, y: np.ndarray, crs: str) -> None:
     import numpy as np
-    from pyproj import CRS
 
-    if not CRS.from_user_input(crs).is_geographic:
+    from linerisk.crs import is_geographic
+
+    if not is_geographic(crs):
         return
     if np.any(~np.isfinite(x)) or np.any(~np.isfinite(y)):
         raise LineriskError("coordinates must be finite numbers")

@@ -48,6 +48,27 @@ class Env:
         self.register_lang = self._register.settings.lang
         return self._register
 
+    @property
+    def interactive(self) -> bool:
+        """Progress is shown only on a terminal and without --quiet."""
+        return not self.quiet and sys.stderr.isatty()
+
+    def step(self, message: str) -> None:
+        """Announce one step of a long command on stderr (terminal only)."""
+        if self.interactive:
+            click.echo(f"… {message}", err=True)
+
+    def progress(self, label: str, total: int):
+        """A ``(done, total)`` callback drawing a progress bar on stderr, or None.
+
+        Use as ``with env.progress("导入", n) as update: lib_call(progress=update)``.
+        """
+        import contextlib
+
+        if not self.interactive or total <= 0:
+            return contextlib.nullcontext(None)
+        return _Bar(label, total)
+
     def language(self, register: Any = None) -> str:
         if self.lang:
             return self.lang
@@ -97,3 +118,22 @@ def error_language() -> str:
             return env.register_lang
     lang = os.environ.get("LINERISK_LANG", "")
     return lang if lang in ("zh", "en") else "zh"
+
+
+class _Bar:
+    """A click progress bar driven by ``(done, total)`` callbacks."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        self._done = 0
+
+    def __enter__(self):
+        self._bar.__enter__()
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)

@@ -46,8 +46,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from linerisk.register import Register
 
 __all__ = [
+    "DIAGRAM_RINGS",
+    "DIAGRAM_SYMBOLS",
     "BandRun",
+    "DiagramPoint",
     "FenceRun",
+    "diagram_svg",
     "fence_runs",
     "party_colours",
     "responsibility_bands",
@@ -248,13 +252,14 @@ def _n(value: float) -> str:
 
 def _shape(sev: str, x: float, y: float, scale: float = 1.0) -> tuple[str, str]:
     """(element name, geometry attributes) of a risk symbol centred on (x, y)."""
+    size = DIAGRAM_SYMBOLS[sev] * scale
     if sev == Severity.CRITICAL.value:
-        r = 7.5 * scale
+        r = size
         return "path", f'd="M{_n(x)} {_n(y - r)}l{_n(r)} {_n(r)}-{_n(r)} {_n(r)}-{_n(r)}-{_n(r)}z"'
     if sev == Severity.MAJOR.value:
-        h = 5.2 * scale
+        h = size
         return "rect", f'x="{_n(x - h)}" y="{_n(y - h)}" width="{_n(2 * h)}" height="{_n(2 * h)}"'
-    return "circle", f'cx="{_n(x)}" cy="{_n(y)}" r="{_n(4.6 * scale)}"'
+    return "circle", f'cx="{_n(x)}" cy="{_n(y)}" r="{_n(size)}"'
 
 
 _CSS = """
@@ -293,10 +298,68 @@ class _Layout:
 
 
 def _risk_y(offset: float, line_y: float, side: str, lay: _Layout) -> float:
+    return float(_risk_ys(np.array([offset]), np.array([side == "left"]), line_y, lay)[0])
+
+
+def _risk_ys(offset: np.ndarray, left: np.ndarray, line_y: float, lay: _Layout) -> np.ndarray:
+    """Vertical position: log-scaled offset, above the line on the left side."""
     lo, hi = 3.0, 1000.0
-    f = (math.log10(min(max(offset, lo), hi)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+    f = (np.log10(np.clip(offset, lo, hi)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
     d = lay.fence_gap + 8 + f * (lay.risk_h - 14)
-    return line_y - d if side == "left" else line_y + d
+    return np.where(left, line_y - d, line_y + d)
+
+
+@attrs.frozen
+class DiagramPoint:
+    """One risk as the diagram draws it."""
+
+    id: int
+    line: str
+    measure: float
+    side: str
+    offset: float
+    status: str
+    severity: str
+    overdue: bool
+    closed: bool
+    tip: str = ""
+
+
+def _points_of(register: Register, risks: Iterable[Risk], on_dt: dt.datetime, lang: str,
+               titles: bool) -> list[DiagramPoint]:  # fmt: skip
+    catalog = register.settings.categories
+    out = []
+    for r in risks:
+        od = r.is_overdue(on_dt)
+        tip = ""
+        if titles:
+            cat = catalog.get(r.category).label(lang) if r.category in catalog else r.category
+            parts = [
+                r.ref or f"#{r.id}",
+                cat,
+                r.location.chainage,
+                r.location.side.label(lang),
+                f"{r.location.offset_m:.0f} m",
+                r.status.label(lang),
+            ]
+            if od:
+                parts.append(label("overdue", lang))
+            tip = " · ".join(parts)
+        out.append(
+            DiagramPoint(
+                int(r.id or 0),
+                r.location.line,
+                r.location.measure_m,
+                r.location.side.value,
+                r.location.offset_m,
+                r.status.value,
+                r.severity.value,
+                od,
+                not r.is_open,
+                tip,
+            )
+        )
+    return out
 
 
 def straight_line_diagram(
@@ -316,8 +379,8 @@ def straight_line_diagram(
     (``police``, ``local``, ``railway``), ``data-party`` (empty for a gap)
     and ``data-from``/``data-to`` in chainage metres. ``on`` is the as-of day
     for overdue marks (default now). ``titles=False`` leaves out the hover
-    text of each risk (the meeting map supplies its own); ``heading=False``
-    leaves out the title line, for a page that has its own heading.
+    text of each risk; ``heading=False`` leaves out the title line, for a page
+    that has its own heading.
     """
     from linerisk.maps.scope import resolve_scope
 
@@ -326,7 +389,35 @@ def straight_line_diagram(
     on_dt = register.end_of_day(on) if on is not None else dt.datetime.now(register.settings.tzinfo)
     if risks is None:
         risks = scope.select(register.risks())
-    risks = list(risks)
+    points = _points_of(register, risks, on_dt, lang, titles)
+    svg, _coords = diagram_svg(
+        register, scope, points, lang=lang, on_dt=on_dt, heading=heading, width=width
+    )
+    return svg
+
+
+#: symbol sizes in the diagram (half-diagonal, half-side, radius) and overdue rings
+DIAGRAM_SYMBOLS = {"critical": 7.5, "major": 5.2, "general": 4.6}
+DIAGRAM_RINGS = {"critical": 11.5, "major": 9.5, "general": 8.0}
+
+
+def diagram_svg(
+    register: Register,
+    scope: Scope,
+    points: Sequence[DiagramPoint],
+    *,
+    lang: str,
+    on_dt: dt.datetime,
+    heading: bool = True,
+    width: float | None = None,
+    draw_points: bool = True,
+) -> tuple[str, dict[int, tuple[float, float]]]:
+    """The diagram and where each risk point sits on it ({id: (x, y)}).
+
+    With ``draw_points=False`` the points are left out and an empty
+    ``<g id="lrd-points">`` is where a page script draws them from the coordinates.
+    """
+    net = register.network
     lay = _Layout()
     total = sum(r.length for r in scope.ranges) or 1.0
     if width is None:
@@ -355,25 +446,15 @@ def straight_line_diagram(
             f"{escape(label('as_of', lang))} {escape(on_text)}</text>"
         )
         y += 18
+    coords: dict[int, tuple[float, float]] = {}
     for rng in scope.ranges:
-        y = _strip(
-            body,
-            register,
-            rng,
-            y,
-            lay,
-            px_per_m,
-            bands,
-            fences,
-            risks,
-            on_dt,
-            lang,
-            titles,
-            colours,
-        )
+        y = _strip(body, register, rng, y, lay, px_per_m, bands, fences, points, lang, colours,
+                   coords, draw_points)  # fmt: skip
+    if not draw_points:
+        body.append('<g id="lrd-points"></g>')
     y = _legend(body, y + 6, lay, lang)
     height = y + 14
-    return (
+    svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lrd" width="{_n(width)}" '
         f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" '
         f'font-family="{_attr(FONT_STACK)}" role="img" aria-label="{_attr(title)}">'
@@ -384,6 +465,7 @@ def straight_line_diagram(
         "</pattern></defs>"
         f'<rect width="{_n(width)}" height="{_n(height)}" fill="#fff"/>' + "".join(body) + "</svg>"
     )
+    return svg, coords
 
 
 #: where each vertical starts in the categorical palette, so that the map and the
@@ -413,11 +495,11 @@ def _strip(
     px_per_m: float,
     bands: dict[str, list[BandRun]],
     fences: list[FenceRun],
-    risks: list[Risk],
-    on_dt: dt.datetime,
+    points: Sequence[DiagramPoint],
     lang: str,
-    titles: bool,
     colours: dict[tuple[str, str], str],
+    coords: dict[int, tuple[float, float]],
+    draw_points: bool,
 ) -> float:
     net = register.network
     line = net.line(rng.line)
@@ -542,39 +624,33 @@ def _strip(
         )
     # risk points: closed first so that open and overdue ones sit on top
     mine = [
-        r
-        for r in risks
-        if r.location.line == rng.line
-        and rng.from_measure - 0.5 <= r.location.measure_m <= rng.to_measure + 0.5
+        p
+        for p in points
+        if p.line == rng.line and rng.from_measure - 0.5 <= p.measure <= rng.to_measure + 0.5
     ]
-    mine.sort(key=lambda r: (r.is_open, r.is_overdue(on_dt), r.id or 0))
-    xs = x_of(np.array([r.location.measure_m for r in mine])) if mine else []
-    catalog = register.settings.categories
-    for r, x in zip(mine, xs, strict=True):
-        ry = _risk_y(r.location.offset_m, line_y, r.location.side.value, lay)
-        od = r.is_overdue(on_dt)
-        cls = f"lrd-r s-{r.status.value}" + (" od" if od else "") + ("" if r.is_open else " closed")
-        tag, geom = _shape(r.severity.value, float(x), ry)
-        if od:
-            ring = {"critical": 11.5, "major": 9.5, "general": 8.0}[r.severity.value]
-            body.append(
-                f'<circle class="lrd-odring" cx="{_n(float(x))}" cy="{_n(ry)}" r="{ring}"/>'
+    mine.sort(key=lambda p: (not p.closed, p.overdue, p.id))
+    if mine:
+        xs = x_of(np.array([p.measure for p in mine]))
+        ys = _risk_ys(
+            np.array([p.offset for p in mine]),
+            np.array([p.side == "left" for p in mine]),
+            line_y,
+            lay,
+        )
+        for p, x, ry in zip(mine, xs, ys, strict=True):
+            x, ry = round(float(x), 1), round(float(ry), 1)
+            coords[p.id] = (x, ry)
+            if not draw_points:
+                continue
+            if p.overdue:
+                ring = DIAGRAM_RINGS[p.severity]
+                body.append(f'<circle class="lrd-odring" cx="{_n(x)}" cy="{_n(ry)}" r="{ring}"/>')
+            cls = f"lrd-r s-{p.status}" + (" od" if p.overdue else "") + (
+                " closed" if p.closed else ""
             )
-        tip = ""
-        if titles:
-            cat = catalog.get(r.category).label(lang) if r.category in catalog else r.category
-            parts = [
-                r.ref or f"#{r.id}",
-                cat,
-                r.location.chainage,
-                r.location.side.label(lang),
-                f"{r.location.offset_m:.0f} m",
-                r.status.label(lang),
-            ]
-            if od:
-                parts.append(label("overdue", lang))
-            tip = f"<title>{escape(' · '.join(parts))}</title>"
-        body.append(f'<{tag} class="{cls}" data-risk-id="{r.id}" {geom}>{tip}</{tag}>')
+            tag, geom = _shape(p.severity, x, ry)
+            tip = f"<title>{escape(p.tip)}</title>" if p.tip else ""
+            body.append(f'<{tag} class="{cls}" data-risk-id="{p.id}" {geom}>{tip}</{tag}>')
     # the three bands
     names = {
         "police": label("diagram_police", lang),

@@ -35,10 +35,13 @@ import shapely
 from linerisk.crs import WGS84, transform_geometries, transform_xy
 from linerisk.errors import LineriskError
 from linerisk.maps.diagram import (
+    DIAGRAM_RINGS,
+    DIAGRAM_SYMBOLS,
+    DiagramPoint,
+    diagram_svg,
     fence_runs,
     party_colours,
     responsibility_bands,
-    straight_line_diagram,
 )
 from linerisk.maps.scope import Scope, resolve_scope
 from linerisk.maps.style import (
@@ -58,7 +61,6 @@ from linerisk.maps.tiles import TileSource, tile_source
 from linerisk.model import Action, AreaClass, Band, Severity, Side, Status, Vertical
 
 if TYPE_CHECKING:  # pragma: no cover
-    from linerisk.model import Risk
     from linerisk.network import Network
     from linerisk.register import Register
 
@@ -85,9 +87,14 @@ DECIMALS = 6
 
 _RISK_FIELDS = (
     "id", "x", "y", "ref", "cat", "sev", "st", "od", "line", "ch", "side", "off", "band", "zw",
-    "zd", "pol", "ws", "wsh", "wa", "dis", "so", "com", "lead", "lp", "ft", "fb", "dl", "ct",
-    "desc", "note", "dopen", "dover",
+    "zd", "pt", "lead", "lp", "ft", "fb", "dl", "ct", "desc", "note", "dopen", "dover", "dx", "dy",
 )  # fmt: skip
+#: the parties of a risk, sent once per distinct combination (field ``pt``)
+_PARTY_COLUMNS = (
+    "police", "works_section", "workshop", "work_area", "district", "street_office", "community",
+)  # fmt: skip
+_OPEN = frozenset(m.value for m in Status if m.is_open)
+_OD, _DX, _DY = (_RISK_FIELDS.index(k) for k in ("od", "dx", "dy"))
 
 
 # --------------------------------------------------------------------------- assets
@@ -560,8 +567,13 @@ def _chainage(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
     return points(tick_xy, tick_props), points(break_xy, break_props)
 
 
-def _risks(ctx: _Context, risks: list[Risk]) -> dict[str, Any]:
-    """Risk points as compact rows (strings through one table) with their histories."""
+def _when(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Risk points as compact rows (strings through one table, the seven parties as
+    one tuple) with their histories, from the store's rows."""
     reg = ctx.register
     lang = ctx.lang
     on_dt = ctx.on_dt
@@ -576,31 +588,43 @@ def _risks(ctx: _Context, risks: list[Risk]) -> dict[str, Any]:
             index = strings[value] = len(strings)
         return index
 
-    sev_i = {m: i for i, m in enumerate(Severity)}
-    st_i = {m: i for i, m in enumerate(Status)}
-    band_i = {m: i for i, m in enumerate(Band)}
-    lead_i = {m: i for i, m in enumerate(Vertical)}
+    parties: dict[tuple[int, ...], int] = {}
+
+    def party(row: dict[str, Any]) -> int:
+        key = tuple(s(row[c]) for c in _PARTY_COLUMNS)
+        index = parties.get(key)
+        if index is None:
+            index = parties[key] = len(parties)
+        return index
+
+    sev_i = {m.value: i for i, m in enumerate(Severity)}
+    st_i = {m.value: i for i, m in enumerate(Status)}
+    band_i = {m.value: i for i, m in enumerate(Band)}
+    lead_i = {m.value: i for i, m in enumerate(Vertical)}
     act_i = {m.value: i for i, m in enumerate(Action)}
-    if risks:
+    labels = {c.key: c.label(lang) for c in catalog}
+    if rows:
         lon, lat = ctx.display.xy(
-            np.array([r.location.x for r in risks]), np.array([r.location.y for r in risks])
+            np.array([r["x"] for r in rows], dtype=float),
+            np.array([r["y"] for r in rows], dtype=float),
         )
     else:
         lon = lat = np.zeros(0)
-    ids = {r.id: i for i, r in enumerate(risks)}
-    history: list[list[list[Any]]] = [[] for _ in risks]
-    times: list[dt.datetime] = [r.found_at for r in risks]
+    ids = {r["id"]: i for i, r in enumerate(rows)}
+    history: list[list[list[Any]]] = [[] for _ in rows]
+    found = [_when(r["found_at"]) for r in rows]
+    deadline = [_when(r["deadline"]) for r in rows]
+    cleared = [_when(r["cleared_at"]) for r in rows]
     raw_events = []
-    for ev in reg.store.iter_events():
+    for ev in ctx.register.store.iter_events():
         i = ids.get(ev["risk_id"])
         if i is None:
             continue
-        at = dt.datetime.fromisoformat(ev["at"])
         reason = ""
         if '"reason"' in (ev["data"] or ""):
             reason = str(json.loads(ev["data"]).get("reason") or "")
-        raw_events.append((i, at, ev["action"], ev["actor"], ev["note"], reason))
-        times.append(at)
+        raw_events.append((i, _when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
+    times = [t for t in found if t is not None] + [e[1] for e in raw_events]
     t0 = int(min(times).timestamp() // 60) if times else 0
 
     def minutes(value: dt.datetime | None) -> int:
@@ -608,65 +632,61 @@ def _risks(ctx: _Context, risks: list[Risk]) -> dict[str, Any]:
 
     for i, at, action, actor, note, reason in raw_events:
         history[i].append([minutes(at), act_i.get(action, 0), s(actor), s(note), s(reason)])
-    rows = []
+    out = []
     counts = {"open": 0, "overdue": 0, "cleared": 0}
-    for k, r in enumerate(risks):
-        loc, p = r.location, r.parties
-        od = r.is_overdue(on_dt)
-        if r.is_open:
+    today = on_dt.date()
+    for k, r in enumerate(rows):
+        status = r["status"]
+        is_open = status in _OPEN
+        od = bool(is_open and deadline[k] is not None and on_dt > deadline[k])
+        if is_open:
             counts["open"] += 1
             counts["overdue"] += od
-        elif r.status is Status.CLEARED:
+            days_open = (today - found[k].date()).days
+        elif status == Status.CLEARED.value and cleared[k] is not None:
             counts["cleared"] += 1
-        if r.is_open:
-            days_open = (on_dt.date() - r.found_at.date()).days
-        elif r.cleared_at is not None and r.status is Status.CLEARED:
-            days_open = (r.cleared_at.date() - r.found_at.date()).days
+            days_open = (cleared[k].date() - found[k].date()).days
         else:
             days_open = -1
-        days_over = max((on_dt.date() - r.deadline.date()).days, 1) if od else 0
-        cat = catalog.get(r.category).label(lang) if r.category in catalog else r.category
-        rows.append(
+        days_over = max((today - deadline[k].date()).days, 1) if od else 0
+        out.append(
             [
-                r.id,
+                r["id"],
                 float(lon[k]),
                 float(lat[k]),
-                s(r.ref),
-                s(cat),
-                sev_i[r.severity],
-                st_i[r.status],
+                s(r["ref"]),
+                s(labels.get(r["category"], r["category"])),
+                sev_i[r["severity"]],
+                st_i[status],
                 int(od),
-                s(loc.line),
-                s(loc.chainage),
-                0 if loc.side is Side.LEFT else 1,
-                round(loc.offset_m, 1),
-                band_i[r.zone.band],
-                r.zone.width_m,
-                round(r.zone.distance_m, 1),
-                s(p.police),
-                s(p.works_section),
-                s(p.workshop),
-                s(p.work_area),
-                s(p.district),
-                s(p.street_office),
-                s(p.community),
-                lead_i[r.lead],
-                s(r.lead_party),
-                minutes(r.found_at),
-                s(r.found_by),
-                minutes(r.deadline),
-                minutes(r.cleared_at) if r.status is Status.CLEARED else -1,
-                s(r.description),
-                s(r.note),
+                s(r["line"]),
+                s(r["chainage"]),
+                0 if r["side"] == Side.LEFT.value else 1,
+                round(r["offset_m"], 1),
+                band_i[r["band"]],
+                r["zone_width_m"],
+                round(r["zone_distance_m"], 1),
+                party(r),
+                lead_i[r["lead_vertical"]],
+                s(r["lead_party"]),
+                minutes(found[k]),
+                s(r["found_by"]),
+                minutes(deadline[k]),
+                minutes(cleared[k]) if status == Status.CLEARED.value else -1,
+                s(r["description"]),
+                s(r["note"]),
                 days_open,
                 days_over,
+                None,
+                None,
             ]
         )
     ctx.counts = counts
     return {
         "f": list(_RISK_FIELDS),
         "S": list(strings),
-        "rows": rows,
+        "P": [list(p) for p in parties],
+        "rows": out,
         "hist": history,
         "t0": t0,
     }
@@ -715,15 +735,36 @@ def map_payload(
     lang: str = "zh",
     on: dt.datetime | dt.date | str | None = None,
     tiles: str | TileSource = "none",
-    risks: list[Risk] | None = None,
 ) -> dict[str, Any]:
     """Everything the page's script draws, as one JSON-ready dict.
 
     ``layers`` holds a GeoJSON FeatureCollection per overlay (short property
-    keys); ``risks`` holds the risk points as rows with a string table;
-    ``counts`` the number of features per overlay, as shown in the layer
-    control.
+    keys); ``risks`` holds the risk points as rows (fields named in
+    ``risks.f``) with a string table ``S`` and a party table ``P``; ``counts``
+    the number of features per overlay, as shown in the layer control.
     """
+    payload, _ctx, _rows = _build(register, scope, lang=lang, on=on, tiles=tiles)
+    return payload
+
+
+def _risk_rows(register: Register, scope: Scope) -> list[dict[str, Any]]:
+    """The scope's risks as store rows: open ones first, then by id.
+
+    Rows, not :class:`~linerisk.model.Risk` objects: a meeting map of thousands
+    of risks must not pay for validating each one again.
+    """
+    rows = scope.select_rows(register.store.find_risks(register.query()))
+    return sorted(rows, key=lambda r: (r["status"] not in _OPEN, r["id"]))
+
+
+def _build(
+    register: Register,
+    scope: Scope | None,
+    *,
+    lang: str,
+    on: dt.datetime | dt.date | str | None,
+    tiles: str | TileSource,
+) -> tuple[dict[str, Any], _Context, list[dict[str, Any]]]:
     if lang not in ("zh", "en"):
         raise LineriskError(f"language must be zh or en, not {lang!r}")
     net = register.network
@@ -731,11 +772,8 @@ def map_payload(
     source = tile_source(tiles)
     on_dt = _on(register, on)
     ctx = _Context(register, scope, lang, on_dt, source)
-    if risks is None:
-        risks = scope.select(register.risks())
-    open_risks = [r for r in risks if r.is_open]
-    closed_risks = [r for r in risks if not r.is_open]
-    ordered = open_risks + closed_risks
+    rows = _risk_rows(register, scope)
+    n_open = sum(r["status"] in _OPEN for r in rows)
     segments = _segments(ctx)
     neighbourhoods, offices = _neighbourhoods(ctx)
     ticks, breaks = _chainage(ctx)
@@ -748,16 +786,16 @@ def map_payload(
         "fence_gaps": _fence_gaps(ctx),
         "chainage": ticks,
     }
-    risk_data = _risks(ctx, ordered)
+    risk_data = _risks(ctx, rows)
     counts = {key: len(fc["features"]) for key, fc in layers.items()}
     counts["segments"] = len({f["properties"]["id"] for f in segments["features"]})
-    counts["risks_open"] = len(open_risks)
-    counts["risks_closed"] = len(closed_risks)
+    counts["risks_open"] = n_open
+    counts["risks_closed"] = len(rows) - n_open
     counts["chain_breaks"] = len(breaks["features"])
     # bounds: the scope's box and every risk point in it
     x0, y0, x1, y1 = scope.bbox
-    xs = np.array([x0, x1, x0, x1] + [r.location.x for r in risks])
-    ys = np.array([y0, y0, y1, y1] + [r.location.y for r in risks])
+    xs = np.array([x0, x1, x0, x1] + [r["x"] for r in rows], dtype=float)
+    ys = np.array([y0, y0, y1, y1] + [r["y"] for r in rows], dtype=float)
     lon, lat = ctx.display.xy(xs, ys)
     bounds = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
     railway_legend = [[p, c] for p, c in ctx.railway_colours.items()]
@@ -790,7 +828,9 @@ def map_payload(
         "breaks": breaks,
         "offices": offices,
         "risks": risk_data,
-        "cluster": max(len(open_risks), len(closed_risks)) > CLUSTER_THRESHOLD,
+        "cluster": max(n_open, len(rows) - n_open) > CLUSTER_THRESHOLD,
+        "diagramSymbols": DIAGRAM_SYMBOLS,
+        "diagramRings": DIAGRAM_RINGS,
         "counts": counts,
         "summary": ctx.counts,
         "style": {
@@ -803,7 +843,7 @@ def map_payload(
         },
         "railwayLegend": railway_legend,
         "onDate": on_dt.date().isoformat(),
-    }
+    }, ctx, rows
 
 
 # --------------------------------------------------------------------------- page
@@ -834,13 +874,28 @@ def meeting_map(
             f"an offline map cannot load {source.label('en')} tiles from the internet; use "
             "--tiles none or the URL template of a tile server on your own network"
         )
-    net = register.network
-    scope = scope or resolve_scope(net)
-    risks = scope.select(register.risks())
-    payload = map_payload(register, scope, lang=lang, on=on, tiles=source, risks=risks)
-    diagram = straight_line_diagram(
-        register, scope, lang=lang, on=_on(register, on), risks=risks, titles=False, heading=False
+    scope = scope or resolve_scope(register.network)
+    payload, ctx, rows = _build(register, scope, lang=lang, on=on, tiles=source)
+    # the diagram's risk points are drawn by the page script from the payload
+    points = [
+        DiagramPoint(
+            r["id"],
+            r["line"],
+            r["measure_m"],
+            r["side"],
+            r["offset_m"],
+            r["status"],
+            r["severity"],
+            bool(row[_OD]),
+            r["status"] not in _OPEN,
+        )
+        for r, row in zip(rows, payload["risks"]["rows"], strict=True)
+    ]
+    diagram, coords = diagram_svg(
+        register, scope, points, lang=lang, on_dt=ctx.on_dt, heading=False, draw_points=False
     )
+    for row in payload["risks"]["rows"]:
+        row[_DX], row[_DY] = coords.get(row[0], (None, None))
     return _page(register, scope, payload, diagram, lang, source)
 
 
@@ -1142,10 +1197,11 @@ _SCRIPT = r"""
       zone += "；" + T.zone_detail.replace("{w}", r[F.zw]).replace("{d}", r[F.zd]);
     }
     row(T.band, zone);
-    row(T.party_police, s(r[F.pol]) || T.not_covered);
-    row(T.party_railway, [s(r[F.ws]), s(r[F.wsh]), s(r[F.wa])].filter(Boolean).join(" ") ||
+    var pt = R.P[r[F.pt]];  // police, works section, workshop, work area, district, office, community
+    row(T.party_police, s(pt[0]) || T.not_covered);
+    row(T.party_railway, [s(pt[1]), s(pt[2]), s(pt[3])].filter(Boolean).join(" ") ||
       T.not_covered);
-    row(T.party_local, [s(r[F.dis]), s(r[F.so]), s(r[F.com])].filter(Boolean).join(" ") ||
+    row(T.party_local, [s(pt[4]), s(pt[5]), s(pt[6])].filter(Boolean).join(" ") ||
       T.not_covered);
     row(T.lead, D.leadLabels[r[F.lead]] + " " + (s(r[F.lp]) || T.not_covered));
     row(T.found, when(r[F.ft]) + " " + s(r[F.fb]));
@@ -1317,6 +1373,51 @@ _SCRIPT = r"""
       done();
     }
     return true;
+  }
+
+  // the diagram's risk points, drawn from the same rows (closed first, overdue last)
+  var layer = document.getElementById("lrd-points");
+  if (layer) {
+    var NS = "http://www.w3.org/2000/svg";
+    var drawOrder = R.rows.map(function (r, i) { return i; }).filter(function (i) {
+      return R.rows[i][F.dx] !== null;
+    });
+    function rank(r) {
+      var k = D.statusKeys[r[F.st]];
+      return (k === "cleared" || k === "withdrawn" ? 0 : 2) + (r[F.od] === 1 ? 1 : 0);
+    }
+    drawOrder.sort(function (a, b) {
+      return rank(R.rows[a]) - rank(R.rows[b]) || R.rows[a][F.id] - R.rows[b][F.id];
+    });
+    var frag = document.createDocumentFragment();
+    drawOrder.forEach(function (i) {
+      var r = R.rows[i], x = r[F.dx], y = r[F.dy], sev = D.severityKeys[r[F.sev]];
+      var st = D.statusKeys[r[F.st]], od = r[F.od] === 1, size = D.diagramSymbols[sev], e;
+      if (od) {
+        var ring = document.createElementNS(NS, "circle");
+        ring.setAttribute("class", "lrd-odring");
+        ring.setAttribute("cx", x); ring.setAttribute("cy", y);
+        ring.setAttribute("r", D.diagramRings[sev]);
+        frag.appendChild(ring);
+      }
+      if (sev === "critical") {
+        e = document.createElementNS(NS, "path");
+        e.setAttribute("d", "M" + x + " " + (y - size) + "l" + size + " " + size + "l" + (-size) +
+          " " + size + "l" + (-size) + " " + (-size) + "z");
+      } else if (sev === "major") {
+        e = document.createElementNS(NS, "rect");
+        e.setAttribute("x", x - size); e.setAttribute("y", y - size);
+        e.setAttribute("width", 2 * size); e.setAttribute("height", 2 * size);
+      } else {
+        e = document.createElementNS(NS, "circle");
+        e.setAttribute("cx", x); e.setAttribute("cy", y); e.setAttribute("r", size);
+      }
+      e.setAttribute("class", "lrd-r s-" + st + (od ? " od" : "") +
+        (st === "cleared" || st === "withdrawn" ? " closed" : ""));
+      e.setAttribute("data-risk-id", r[F.id]);
+      frag.appendChild(e);
+    });
+    layer.appendChild(frag);
   }
 
   // the diagram: hover marks the point on the map, a click finds it

@@ -19,8 +19,8 @@ is the one the scope was chosen by.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from linerisk.model import Risk
     from linerisk.network import Network
 
-__all__ = ["Scope", "ScopeRange", "resolve_scope"]
+__all__ = ["Scope", "ScopeRange", "resolve_scope", "risks_in_scope"]
 
 #: ranges closer than this (metres along the line) are merged into one
 _MERGE_M = 1.0
@@ -118,6 +118,33 @@ class Scope:
 
     def select(self, risks: Iterable[Risk]) -> list[Risk]:
         return [r for r in risks if self.contains(r)]
+
+    def select_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The store rows (dicts with the register's risk columns) in this scope.
+
+        The same rule as :meth:`contains`, for many risks at once without
+        building :class:`~linerisk.model.Risk` objects.
+        """
+        if not rows:
+            return []
+        n = len(rows)
+        keep = np.zeros(n, dtype=bool)
+        for column, names in (
+            ("police", self.police),
+            ("street_office", self.street_offices),
+            ("community", self.communities),
+        ):
+            if names:
+                keep |= np.array([r[column] in names for r in rows], dtype=bool)
+        lines = np.array([r["line"] for r in rows], dtype=object)
+        measures = np.array([r["measure_m"] for r in rows], dtype=float)
+        for rng in self.ranges:
+            keep |= (
+                (lines == rng.line)
+                & (measures >= rng.from_measure - 0.5)
+                & (measures <= rng.to_measure + 0.5)
+            )
+        return [r for r, k in zip(rows, keep, strict=True) if k]
 
     def title(self, network: Network, lang: str = "zh") -> str:
         """A short heading such as ``津东线 K5+000-K8+000``."""
