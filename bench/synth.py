@@ -35,7 +35,7 @@ from linerisk.network import Network
 CRS = "EPSG:4548"
 VERTEX_SPACING = 100.0
 #: bump when the generator changes, so cached pickles are rebuilt
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,27 @@ def load(scale_name: str, seed: int = 7) -> Synthetic:
     path = DATA_DIR / f"{scale_name}-{seed}-v{CACHE_VERSION}.pickle"
     if path.exists():
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            parts, seg_geoms, rx, ry = pickle.load(fh)
+        # The network (and its indexes) is rebuilt with the current code.
+        return Synthetic(SCALES[scale_name], Network(crs=CRS, **parts), seg_geoms, rx, ry)
     syn = generate(scale_name, seed)
     DATA_DIR.mkdir(exist_ok=True)
     tmp = path.with_suffix(".tmp")
+    net = syn.network
+    parts = {
+        "lines": net.lines,
+        "kmposts": net.kmposts,
+        "chain_breaks": net.chain_breaks,
+        "segments": net.segments,
+        "police_areas": net.police_areas,
+        "neighbourhoods": net.neighbourhoods,
+    }
     with tmp.open("wb") as fh:
-        pickle.dump(syn, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            (parts, syn.segment_geometries, syn.risk_x, syn.risk_y),
+            fh,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
     tmp.replace(path)
     return syn
 

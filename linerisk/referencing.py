@@ -9,7 +9,9 @@ CRS. Nothing here opens files or prints.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -22,8 +24,20 @@ __all__ = ["PIECE_EDGES", "LineIndex", "Located"]
 PIECE_EDGES = 8
 #: points projected per numpy batch, which bounds temporary memory.
 BATCH = 65536
-#: half-width in metres of the first, small search window around each point
-NEAR_WINDOW = 200.0
+#: half-widths in metres of the search windows tried before the full radius
+NEAR_WINDOWS = (150.0, 400.0)
+#: where padding edges start (finite, so no inf - inf arithmetic)
+_FAR = 1e30
+#: worker threads for large inputs (shapely and numpy release the GIL)
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _map(fn, items: list) -> list:
+    """``[fn(i) for i in items]``, on worker threads when there is more than one item."""
+    if len(items) < 2 or WORKERS < 2:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(fn, items))
 
 
 @attrs.frozen(eq=False)
@@ -100,8 +114,20 @@ class LineIndex:
         # Vertex table per piece, padded by repeating its last vertex.
         offsets = np.arange(PIECE_EDGES + 1)
         vidx = np.minimum(piece_start[:, None] + offsets[None, :], piece_end[:, None])
-        self._piece_xy = coords[vidx]  # (pieces, PIECE_EDGES + 1, 2)
-        self._piece_measure = vertex_measure[vidx]  # (pieces, PIECE_EDGES + 1)
+        # Per piece and edge: start point, direction, 1/length², start measure.
+        # Padding edges (past a piece's last vertex) have zero length and start
+        # absurdly far away, so they are never the nearest.
+        a = coords[vidx[:, :-1]]
+        d = coords[vidx[:, 1:]] - a
+        dd = d[..., 0] ** 2 + d[..., 1] ** 2
+        pad = dd == 0
+        self._ax = np.where(pad, _FAR, a[..., 0])
+        self._ay = np.where(pad, _FAR, a[..., 1])
+        self._dx = d[..., 0]
+        self._dy = d[..., 1]
+        self._inv_dd = np.where(pad, 0.0, 1.0 / np.where(pad, 1.0, dd))
+        self._len = np.sqrt(dd)
+        self._m0 = vertex_measure[vidx[:, :-1]]
         self.piece_line = piece_line
         n_vert = piece_end - piece_start + 1
         ring_index = np.repeat(np.arange(len(piece_start)), n_vert)
@@ -125,7 +151,8 @@ class LineIndex:
         """Locate points on their nearest line.
 
         Points farther than ``max_distance`` from every line get ``line == -1``
-        and NaN elsewhere.
+        and NaN elsewhere. Large inputs are split into batches that run on all
+        cores (shapely and numpy release the GIL for the heavy parts).
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -139,79 +166,76 @@ class LineIndex:
         )
         # Search a small window first (most points are close to a line); the
         # nearest piece is certainly found there when a candidate lies within
-        # the window's half-width. Points left over search the full radius.
-        todo = np.arange(n)
-        radii = [NEAR_WINDOW] if max_distance is None or max_distance > NEAR_WINDOW else []
+        # the window's half-width. Points left over search the next radius.
+        radii = [r for r in NEAR_WINDOWS if max_distance is None or r < max_distance]
         radii.append(max_distance if max_distance is not None else np.inf)
+        todo = np.arange(n)
         for radius in radii:
             if not len(todo):
                 break
-            todo = self._locate_within(x, y, todo, radius, out)
+            batches = [todo[lo : lo + BATCH] for lo in range(0, len(todo), BATCH)]
+            left = _map(lambda sel, r=radius: self._locate_within(x, y, sel, r, out), batches)
+            todo = np.concatenate(left) if left else todo[:0]
         return out
 
     def _locate_within(
-        self, x: np.ndarray, y: np.ndarray, todo: np.ndarray, radius: float, out: Located
+        self, x: np.ndarray, y: np.ndarray, sel: np.ndarray, radius: float, out: Located
     ) -> np.ndarray:
-        """Locate ``todo`` points whose nearest piece lies within ``radius``; return the rest."""
-        left: list[np.ndarray] = []
-        for lo in range(0, len(todo), BATCH):
-            sel = todo[lo : lo + BATCH]
-            if np.isinf(radius):
-                pt, pc = self.tree.query_nearest(shapely.points(x[sel], y[sel]), all_matches=False)
-            else:
-                boxes = shapely.box(
-                    x[sel] - radius, y[sel] - radius, x[sel] + radius, y[sel] + radius
-                )
-                pt, pc = self.tree.query(boxes)
-            gi = sel[pt]
-            m, o, a, b = self._project(x[gi], y[gi], pc)
-            dist = np.abs(o)
-            # Nearest candidate per point (ties: lowest piece index).
-            order = np.lexsort((pc, dist, pt))
-            pt, pc, m, o, a, b, dist = (v[order] for v in (pt, pc, m, o, a, b, dist))
-            first = np.concatenate([[True], pt[1:] != pt[:-1]]) if len(pt) else np.zeros(0, bool)
-            keep = first & (dist <= radius)
-            done = sel[pt[keep]]
-            out.line[done] = self.piece_line[pc[keep]]
-            out.measure[done] = m[keep]
-            out.offset[done] = o[keep]
-            out.foot_x[done] = a[keep]
-            out.foot_y[done] = b[keep]
-            found = np.zeros(len(sel), dtype=bool)
-            found[pt[keep]] = True
-            left.append(sel[~found])
-        return np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
+        """Locate the points ``sel`` whose nearest piece lies within ``radius``; return
+        the others."""
+        if np.isinf(radius):
+            pt, pc = self.tree.query_nearest(shapely.points(x[sel], y[sel]), all_matches=False)
+        else:
+            boxes = shapely.box(x[sel] - radius, y[sel] - radius, x[sel] + radius, y[sel] + radius)
+            pt, pc = self.tree.query(boxes)
+        gi = sel[pt]
+        m, o, a, b = self._project(x[gi], y[gi], pc)
+        dist = np.abs(o)
+        # Nearest candidate per point (ties: the lowest piece, as lexsort is stable
+        # and the tree returns a point's candidates by piece).
+        order = np.lexsort((pc, dist, pt))
+        spt = pt[order]
+        first = np.ones(len(spt), dtype=bool)
+        first[1:] = spt[1:] != spt[:-1]
+        keep = first & (dist[order] <= radius)
+        chosen = order[keep]
+        done = sel[pt[chosen]]
+        out.line[done] = self.piece_line[pc[chosen]]
+        out.measure[done] = m[chosen]
+        out.offset[done] = o[chosen]
+        out.foot_x[done] = a[chosen]
+        out.foot_y[done] = b[chosen]
+        found = np.zeros(len(sel), dtype=bool)
+        found[pt[chosen]] = True
+        return sel[~found]
 
     def _project(
         self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        xy = self._piece_xy[pieces]  # (n, E+1, 2)
-        a = xy[:, :-1, :]
-        d = xy[:, 1:, :] - a
-        px = x[:, None] - a[..., 0]
-        py = y[:, None] - a[..., 1]
-        dd = d[..., 0] ** 2 + d[..., 1] ** 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(dd > 0, (px * d[..., 0] + py * d[..., 1]) / dd, 0.0)
-        t = np.clip(t, 0.0, 1.0)
-        ex = px - t * d[..., 0]
-        ey = py - t * d[..., 1]
+        """Project each point onto the edges of its piece: (measure, signed offset,
+        foot x, foot y) on the nearest edge."""
+        ax = self._ax[pieces]
+        ay = self._ay[pieces]
+        dx = self._dx[pieces]
+        dy = self._dy[pieces]
+        px = x[:, None] - ax
+        py = y[:, None] - ay
+        t = (px * dx + py * dy) * self._inv_dd[pieces]
+        np.clip(t, 0.0, 1.0, out=t)
+        ex = px - t * dx
+        ey = py - t * dy
         dist2 = ex * ex + ey * ey
-        # Padding edges have zero length; never prefer them over a real edge.
-        dist2 = np.where(dd > 0, dist2, np.inf)
         j = np.argmin(dist2, axis=1)
         rows = np.arange(len(x))
         tj = t[rows, j]
-        dj = d[rows, j]
-        aj = a[rows, j]
-        seg_len = np.sqrt(dd[rows, j])
-        pm = self._piece_measure[pieces]
-        measure = pm[rows, j] + tj * seg_len
-        cross = dj[:, 0] * py[rows, j] - dj[:, 1] * px[rows, j]
+        dxj = dx[rows, j]
+        dyj = dy[rows, j]
+        measure = self._m0[pieces, j] + tj * self._len[pieces, j]
+        cross = dxj * py[rows, j] - dyj * px[rows, j]
         dist = np.sqrt(dist2[rows, j])
         sign = np.where(cross < 0, -1.0, 1.0)
-        foot_x = aj[:, 0] + tj * dj[:, 0]
-        foot_y = aj[:, 1] + tj * dj[:, 1]
+        foot_x = ax[rows, j] + tj * dxj
+        foot_y = ay[rows, j] + tj * dyj
         return measure, sign * dist, foot_x, foot_y
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
