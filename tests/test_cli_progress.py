@@ -1,0 +1,67 @@
+"""Progress output: shown on a terminal, silent when piped or with --quiet."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from linerisk.cli.base import Env
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(env: Env, monkeypatch) -> str:
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    env.step("读取图层")
+    with env.progress("导入隐患", 10) as update:
+        if update is not None:
+            update(5, 10)
+            update(10, 10)
+    return fake.getvalue()
+
+
+def test_a_terminal_shows_steps_and_a_bar(monkeypatch):
+    text = _run(Env(), monkeypatch)
+    assert "… 读取图层" in text
+    assert "导入隐患" in text
+    assert "100%" in text
+
+
+def test_quiet_shows_nothing(monkeypatch):
+    assert _run(Env(quiet=True), monkeypatch) == ""
+
+
+def test_piped_output_shows_nothing(monkeypatch):
+    class Pipe(io.StringIO):
+        def isatty(self) -> bool:
+            return False
+
+    fake = Pipe()
+    monkeypatch.setattr(sys, "stderr", fake)
+    env = Env()
+    env.step("x")
+    with env.progress("y", 3) as update:
+        assert update is None
+    assert fake.getvalue() == ""
+
+
+def test_bulk_add_reports_progress(empty_register):
+    calls = []
+    rows = [
+        {
+            "category": "garbage",
+            "severity": "general",
+            "found_by": "王磊",
+            "line": "JD",
+            "chainage": 3000 + 40 * k,
+            "side": "left",
+            "offset": 50,
+        }
+        for k in range(12)
+    ]
+    empty_register.add_risks(rows, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (12, 12)
