@@ -43,6 +43,8 @@ META_TABLE = "linerisk_meta"
 EVENTS_TABLE = "risk_events"
 PATROL_TABLE = "patrol_changes"
 BUSY_TIMEOUT_S = 120.0
+#: from this many rows a risk insert rebuilds the spatial index in one pass
+BULK_RTREE_ROWS = 2000
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi")
@@ -202,13 +204,16 @@ CREATE TABLE gpkg_extensions (
   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
 """
 
-_RTREE_TRIGGERS = """
+_RTREE_INSERT_TRIGGER = """
 CREATE TRIGGER "rtree_{t}_geom_insert" AFTER INSERT ON "{t}"
 WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
   INSERT OR REPLACE INTO "rtree_{t}_geom" VALUES (
     NEW."{pk}", ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
+"""
+
+_RTREE_OTHER_TRIGGERS = """
 CREATE TRIGGER "rtree_{t}_geom_update1" AFTER UPDATE OF geom ON "{t}"
 WHEN OLD."{pk}" = NEW."{pk}" AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
@@ -238,6 +243,9 @@ BEGIN
   DELETE FROM "rtree_{t}_geom" WHERE id = OLD."{pk}";
 END;
 """
+
+_RTREE_TRIGGERS = _RTREE_INSERT_TRIGGER + _RTREE_OTHER_TRIGGERS
+)
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -586,10 +594,36 @@ class GeoPackageStore(Store):
         ).fetchone()[0]
         cols = ", ".join(f'"{c}"' for c in ("geom", *names))
         marks = ", ".join("?" * (len(names) + 1))
+        bulk = n >= BULK_RTREE_ROWS
+        if bulk:
+            # One packed rebuild of the spatial index instead of a trigger per row.
+            self._conn.execute('DROP TRIGGER "rtree_risks_geom_insert"')
         self._conn.executemany(
             f"INSERT INTO risks ({cols}) VALUES ({marks})",
             zip(blobs, *(columns[c] for c in names), strict=True),
         )
+        if bulk:
+            from linerisk.store.rtree import rebuild_rtree
+
+            old = np.array(
+                self._conn.execute(
+                    "SELECT id, minx, maxx, miny, maxy FROM rtree_risks_geom"
+                ).fetchall(),
+                dtype=float,
+            ).reshape(-1, 5)
+            xs = np.asarray(x, float)
+            ys = np.asarray(y, float)
+            new_ids = np.arange(start + 1, start + 1 + n, dtype=np.int64)
+            rebuild_rtree(
+                self._conn,
+                "rtree_risks_geom",
+                np.concatenate([old[:, 0].astype(np.int64), new_ids]),
+                np.concatenate([old[:, 1], xs]),
+                np.concatenate([old[:, 2], xs]),
+                np.concatenate([old[:, 3], ys]),
+                np.concatenate([old[:, 4], ys]),
+            )
+            _run_script(self._conn, _RTREE_INSERT_TRIGGER.format(t="risks", pk="id"))
         if n:
             self._update_extent("risks")
             self._touch("risks")
