@@ -245,7 +245,6 @@ END;
 """
 
 _RTREE_TRIGGERS = _RTREE_INSERT_TRIGGER + _RTREE_OTHER_TRIGGERS
-)
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
