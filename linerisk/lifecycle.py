@@ -118,19 +118,26 @@ class EventContent:
         return self.data if isinstance(self.data, str) else canonical_json(self.data)
 
     def payload(self, prev_hash: str) -> bytes:
-        body = [
-            self.seq,
-            self.risk_id,
-            self.at,
-            self.actor,
-            self.action,
-            self.from_status,
-            self.to_status,
-            self.note,
-            self.data_text,
-            prev_hash,
-        ]
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """The bytes hashed: a JSON header line, the data text, the previous hash.
+
+        JSON escapes newlines, so the first newline ends the header; the previous
+        hash has a fixed length, so the data text is exactly what lies between.
+        """
+        header = json.dumps(
+            [
+                self.seq,
+                self.risk_id,
+                self.at,
+                self.actor,
+                self.action,
+                self.from_status,
+                self.to_status,
+                self.note,
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return f"{header}\n{self.data_text}\n{prev_hash}".encode()
 
 
 def event_hash(content: EventContent, prev_hash: str) -> str:

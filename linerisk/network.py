@@ -452,7 +452,11 @@ class Network:
         offset = np.asarray(offset, dtype=float)
         if np.any(offset < 0) or not np.all(np.isfinite(offset)):
             raise ReferencingError("offsets must be distances in metres, zero or more")
-        sign = np.array([Side.parse(s).sign for s in side], dtype=np.int8).reshape(n)
+        signs: dict[object, int] = {}
+        for s in side:
+            if s not in signs:
+                signs[s] = Side.parse(s).sign
+        sign = np.array([signs[s] for s in side], dtype=np.int8).reshape(n)
         status = np.zeros(n, dtype=np.int8)
         line_idx = np.full(n, -1, dtype=np.int64)
         for i, name in enumerate(line):

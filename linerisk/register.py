@@ -476,12 +476,16 @@ class Register:
         placed = None
         if len(chain_idx):
             lines, chainages, sides, offsets = [], [], [], []
+            side_of: dict[Any, Side] = {}
             for i in chain_idx:
                 r = rows[i]
                 try:
                     lines.append(str(r["line"]))
                     chainages.append(parse_chainage(r["chainage"]).metres)
-                    sides.append(Side.parse(r["side"]))
+                    side = side_of.get(r["side"])
+                    if side is None:
+                        side = side_of[r["side"]] = Side.parse(r["side"])
+                    sides.append(side)
                     offsets.append(float(r.get("offset") or 0.0))
                 except KeyError as exc:
                     raise LineriskError(f"missing field {exc.args[0]}") from None
