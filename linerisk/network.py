@@ -30,7 +30,7 @@ from linerisk.model import (
     Side,
     Zone,
 )
-from linerisk.referencing import LineIndex
+from linerisk.referencing import BATCH, LineIndex, _map
 from linerisk.settings import Settings
 from linerisk.zones import AREA_CODES, BAND_ORDER
 
@@ -195,18 +195,32 @@ def _tree(geoms: Sequence[shapely.Geometry]) -> shapely.STRtree | None:
     return shapely.STRtree(np.asarray(geoms, dtype=object)) if len(geoms) else None
 
 
-def _first_hit(tree: shapely.STRtree | None, points: np.ndarray) -> np.ndarray:
-    """Index of the first polygon containing each point (-1 for none)."""
-    out = np.full(len(points), -1, dtype=np.int64)
-    if tree is None or len(points) == 0:
+def _first_hit(
+    tree: shapely.STRtree | None, polygons: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """Index of the first polygon containing each point (-1 for none).
+
+    Candidates come from the tree's bounding boxes; the exact test runs on
+    prepared polygons, in batches on worker threads.
+    """
+    out = np.full(len(x), -1, dtype=np.int64)
+    if tree is None or len(x) == 0:
         return out
-    pt, poly = tree.query(points, predicate="intersects")
-    if len(pt):
-        # Sort so that, for a point in two overlapping areas, the lowest index wins.
-        order = np.lexsort((poly, pt))
-        pt, poly = pt[order], poly[order]
-        first = np.concatenate([[True], pt[1:] != pt[:-1]])
-        out[pt[first]] = poly[first]
+
+    def batch(sel: np.ndarray) -> None:
+        pt, poly = tree.query(shapely.points(x[sel], y[sel]))
+        inside = shapely.intersects_xy(polygons[poly], x[sel][pt], y[sel][pt])
+        pt, poly = pt[inside], poly[inside]
+        if len(pt):
+            # For a point in two overlapping areas, the lowest index wins.
+            order = np.lexsort((poly, pt))
+            pt, poly = pt[order], poly[order]
+            first = np.ones(len(pt), dtype=bool)
+            first[1:] = pt[1:] != pt[:-1]
+            out[sel[pt[first]]] = poly[first]
+
+    idx = np.arange(len(x))
+    _map(batch, [idx[lo : lo + BATCH] for lo in range(0, len(x), BATCH)])
     return out
 
 
@@ -260,8 +274,14 @@ class Network:
         self.index = LineIndex([line.geometry for line in self.lines])
         self._calibrations = self._calibrate_all()
         self._build_segments()
-        self._police_tree = _tree([p.geometry for p in self.police_areas])
-        self._neighbourhood_tree = _tree([n.geometry for n in self.neighbourhoods])
+        self._police_geoms = np.array([p.geometry for p in self.police_areas], dtype=object)
+        self._neighbourhood_geoms = np.array(
+            [n.geometry for n in self.neighbourhoods], dtype=object
+        )
+        shapely.prepare(self._police_geoms)
+        shapely.prepare(self._neighbourhood_geoms)
+        self._police_tree = _tree(self._police_geoms)
+        self._neighbourhood_tree = _tree(self._neighbourhood_geoms)
         self._high_speed = np.array([line.high_speed for line in self.lines], dtype=bool)
 
     # ------------------------------------------------------------------ lines
@@ -526,9 +546,12 @@ class Network:
         ok = status == PlaceStatus.OK
         line_ok = np.where(ok, line, -1)
         segment = self._segment_at(line_ok, measure)
-        pts = shapely.points(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
-        police = np.where(ok, _first_hit(self._police_tree, pts), -1)
-        neighbourhood = np.where(ok, _first_hit(self._neighbourhood_tree, pts), -1)
+        px = np.where(ok, x, 0.0)
+        py = np.where(ok, y, 0.0)
+        police = np.where(ok, _first_hit(self._police_tree, self._police_geoms, px, py), -1)
+        neighbourhood = np.where(
+            ok, _first_hit(self._neighbourhood_tree, self._neighbourhood_geoms, px, py), -1
+        )
         has_seg = segment >= 0
         area = np.full(n, -1, dtype=np.int64)
         if n and len(self.segments):
