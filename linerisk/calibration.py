@@ -13,7 +13,7 @@ import numpy as np
 
 from linerisk.chainage import format_chainage
 
-__all__ = ["Calibration", "ChainBreakSpec", "ChainageStatus"]
+__all__ = ["Calibration", "ChainBreakSpec", "ChainageStatus", "longest_increasing"]
 
 
 class ChainageStatus(IntEnum):
@@ -219,3 +219,36 @@ class Calibration:
     def break_measures(self) -> np.ndarray:
         """Measure of every chain break along the line."""
         return self.measure_of_continuous(self.break_continuous)
+
+
+def longest_increasing(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Mask of a longest strictly increasing run (not necessarily contiguous) of ``values``.
+
+    Points of known chainage listed in order along a line should increase; the
+    ones outside the mask are those out of order. NaN never belongs to the run.
+
+    >>> longest_increasing([3000.0, 4000.0, 6000.0, 5000.0, 7000.0]).tolist()
+    [True, True, False, True, True]
+    """
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    keep = np.zeros(n, dtype=bool)
+    tails: list[float] = []  # smallest last value of an increasing run of each length
+    tail_at: list[int] = []
+    before = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        if np.isnan(v[i]):
+            continue
+        k = int(np.searchsorted(tails, v[i], side="left"))
+        if k == len(tails):
+            tails.append(float(v[i]))
+            tail_at.append(i)
+        else:
+            tails[k] = float(v[i])
+            tail_at[k] = i
+        before[i] = tail_at[k - 1] if k else -1
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        keep[i] = True
+        i = int(before[i])
+    return keep

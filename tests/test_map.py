@@ -11,6 +11,7 @@ never run.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -317,7 +318,7 @@ def test_diagram_bands_say_who_answers_along_the_line(reg):
         # the band covers the line from end to end without overlaps
         assert float(runs[0]["data-from"]) == pytest.approx(stretches[0].from_chainage, abs=0.1)
         assert float(runs[-1]["data-to"]) == pytest.approx(stretches[-1].to_chainage, abs=0.1)
-        for a, b in zip(runs, runs[1:], strict=False):
+        for a, b in itertools.pairwise(runs):
             assert float(a["data-to"]) == pytest.approx(float(b["data-from"]), abs=0.1)
             assert a["data-party"] != b["data-party"]  # neighbours differ, else merged
         # in the middle of every stretch the band names the stretch's party
@@ -340,9 +341,8 @@ def test_diagram_bands_say_who_answers_along_the_line(reg):
     by_id = {r.id: r for r in reg.risks()}
     for e in points:
         # a circle's centre, a square's top edge or a diamond's top vertex
-        y = float(
-            e.attrib.get("cy") or e.attrib.get("y") or re.match(r"M[\d.]+ ([\d.]+)", e.attrib["d"])[1]
-        )
+        top = e.attrib.get("cy") or e.attrib.get("y")
+        y = float(top or re.match(r"M[\d.]+ ([\d.]+)", e.attrib["d"])[1])
         side = by_id[int(e.attrib["data-risk-id"])].location.side.value
         assert (y < line_y) == (side == "left")
     assert "断链 K11+620=K11+660" in svg

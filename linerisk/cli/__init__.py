@@ -40,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "map_",
         "Joint-meeting map and straight-line diagram. 联席会议图与一横直线图。",
     ),
+    "agenda": (
+        "linerisk.cli.agenda",
+        "agenda",
+        "Joint-meeting agenda: Markdown, HTML, CSV or XLSX. 联席会议议程。",
+    ),
     "demo": (
         "linerisk.cli.demo",
         "demo",

@@ -25,10 +25,11 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
     and cleared counts per party.
 
     Also writes OUTDIR/meeting.html, the offline joint-meeting map of the whole
-    sample line, and OUTDIR/diagram.svg, its straight-line diagram.
+    sample line, OUTDIR/diagram.svg, its straight-line diagram, and
+    OUTDIR/agenda.html, the printable joint-meeting agenda of the whole line.
 
     用样例数据生成台账 OUTDIR/register.gpkg，并列出三纵责任分段与各单位隐患统计；
-    另生成离线联席会议图 meeting.html 与一横直线图 diagram.svg。
+    另生成离线联席会议图 meeting.html、一横直线图 diagram.svg 与联席会议议程 agenda.html。
     """
     from linerisk.i18n import tr
     from linerisk.sample import build_sample_register
@@ -99,5 +100,8 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
 
         html = write_meeting_map(reg, out / "meeting.html", lang=lang, on=on_day, offline=True)
         svg = write_diagram(reg, out / "diagram.svg", lang=lang, on=on_day)
-        for path in (html, svg):
+        from linerisk.maps.agenda import build_agenda, write_agenda
+
+        agenda = write_agenda(build_agenda(reg, on=on_day, lang=lang), out / "agenda.html")
+        for path in (html, svg, agenda):
             click.echo(f"已写入 {path}" if lang == "zh" else f"wrote {path}")

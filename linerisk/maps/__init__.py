@@ -1,11 +1,13 @@
 """Meeting outputs: the joint-meeting map, the straight-line diagram, their shared look.
 
-    >>> from linerisk.maps import resolve_scope, write_meeting_map, write_diagram
-    >>> scope = resolve_scope(reg.network, line="JD", start="K5+000", end="K9+000")  # doctest: +SKIP
-    >>> write_meeting_map(reg, "meeting.html", scope, on="2026-11-25", offline=True)  # doctest: +SKIP
-    >>> write_diagram(reg, "diagram.svg", scope, on="2026-11-25")                    # doctest: +SKIP
+    from linerisk.maps import resolve_scope, write_diagram, write_meeting_map
 
-Submodules import folium-free, numpy-heavy code; import them only where a map is made.
+    scope = resolve_scope(reg.network, line="JD", start="K5+000", end="K9+000")
+    write_meeting_map(reg, "meeting.html", scope, on="2026-11-25", offline=True)
+    write_diagram(reg, "diagram.svg", scope, on="2026-11-25")
+
+The agenda shares the look through :func:`page_css` (type, header, tables,
+status badges, print rules) and :mod:`linerisk.maps.style` (colours, labels).
 """
 
 from __future__ import annotations

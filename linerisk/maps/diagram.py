@@ -128,6 +128,11 @@ def measures_along(cal: Calibration, chainages: Sequence[float]) -> np.ndarray:
     return out
 
 
+def _gap(cal: Calibration, rng: ScopeRange, side: str, a: float, b: float) -> FenceRun:
+    c0, c1 = (float(v) for v in cal.chainage_at(np.array([a, b])))
+    return FenceRun(rng.line, side, a, b, c0, c1, "gap", None, rng.prefix)
+
+
 def fence_runs(network: Network, scope: Scope) -> list[FenceRun]:
     """Fence pieces and gaps on each side of every stretch of line in ``scope``."""
     out: list[FenceRun] = []
@@ -153,13 +158,9 @@ def fence_runs(network: Network, scope: Scope) -> list[FenceRun]:
             pieces.sort(key=lambda t: t[0])
             cursor = rng.from_measure
 
-            def gap(a: float, b: float, side: str = side) -> FenceRun:
-                c0, c1 = (float(v) for v in cal.chainage_at(np.array([a, b])))
-                return FenceRun(rng.line, side, a, b, c0, c1, "gap", None, prefix)
-
             for a, b, f in pieces:
                 if a > cursor + 0.5:
-                    out.append(gap(cursor, a))
+                    out.append(_gap(cal, rng, side, cursor, a))
                 c0 = f.from_chainage if a - 0.5 <= float(cal.measure_at(f.from_chainage)) else None
                 c1 = f.to_chainage if b + 0.5 >= float(cal.measure_at(f.to_chainage)) else None
                 if c0 is None or c1 is None:
@@ -169,7 +170,7 @@ def fence_runs(network: Network, scope: Scope) -> list[FenceRun]:
                 out.append(FenceRun(rng.line, side, a, b, c0, c1, f.condition.value, f.id, prefix))
                 cursor = max(cursor, b)
             if rng.to_measure > cursor + 0.5:
-                out.append(gap(cursor, rng.to_measure))
+                out.append(_gap(cal, rng, side, cursor, rng.to_measure))
     return out
 
 
@@ -470,7 +471,7 @@ def diagram_svg(
 
 #: where each vertical starts in the categorical palette, so that the map and the
 #: diagram give a work area or a street office the same colour
-PALETTE_OFFSETS = {"railway": 0, "local": 3, "police": 7}
+PALETTE_OFFSETS = {"railway": 0, "local": 3, "police": 8}
 
 
 def party_colours(bands: dict[str, list[BandRun]], pale: bool = True) -> dict[tuple[str, str], str]:
@@ -645,8 +646,10 @@ def _strip(
             if p.overdue:
                 ring = DIAGRAM_RINGS[p.severity]
                 body.append(f'<circle class="lrd-odring" cx="{_n(x)}" cy="{_n(ry)}" r="{ring}"/>')
-            cls = f"lrd-r s-{p.status}" + (" od" if p.overdue else "") + (
-                " closed" if p.closed else ""
+            cls = (
+                f"lrd-r s-{p.status}"
+                + (" od" if p.overdue else "")
+                + (" closed" if p.closed else "")
             )
             tag, geom = _shape(p.severity, x, ry)
             tip = f"<title>{escape(p.tip)}</title>" if p.tip else ""

@@ -430,7 +430,7 @@ def _fences(ctx: _Context) -> dict[str, Any]:
         if not ranges or f.geometry is None:
             continue
         cal = net.calibration(f.line)
-        (m0, m1), status = cal.measures_at(np.array([f.from_chainage, f.to_chainage]))
+        (m0, m1), _status = cal.measures_at(np.array([f.from_chainage, f.to_chainage]))
         if np.isnan(m0) or np.isnan(m1) or m1 <= m0:
             continue
         pieces = []
@@ -542,11 +542,10 @@ def _chainage(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
             angles = _angle(ctx.display, net, li, ms)
             for (spec, _bm), a, px, py in zip(breaks, angles, x, y, strict=True):
                 kind = label("short_chain" if spec.jump > 0 else "long_chain", ctx.lang)
-                text = (
-                    f"{label('chain_break', ctx.lang)} "
-                    f"{format_chainage(spec.back, prefix=line.prefix)}="
-                    f"{format_chainage(spec.ahead, prefix=line.prefix)}（{kind} {abs(spec.jump):g} m）"
-                )
+                back = format_chainage(spec.back, prefix=line.prefix)
+                ahead = format_chainage(spec.ahead, prefix=line.prefix)
+                name = label("chain_break", ctx.lang)
+                text = f"{name} {back}={ahead}（{kind} {abs(spec.jump):g} m）"
                 break_xy.append((px, py))
                 break_props.append({"k": text, "a": float(a), "o": -26})
 
@@ -807,43 +806,47 @@ def _build(
         "fence_intact", "fence_damaged", "fence_gap", "legend", "patrol_weight", "base_none",
         "zone", "category", "zone_band", *LAYER_KEYS,
     ]  # fmt: skip
-    return {
-        "lang": lang,
-        "text": {k: label(k, lang) for k in dict.fromkeys(text_keys)},
-        "statusKeys": [m.value for m in Status],
-        "statusLabels": [m.label(lang) for m in Status],
-        "statusColours": [STATUS_COLOURS[m.value] for m in Status],
-        "severityKeys": [m.value for m in Severity],
-        "severityLabels": [m.label(lang) for m in Severity],
-        "severitySizes": [SEVERITY_SIZES[m.value] for m in Severity],
-        "bandLabels": [m.label(lang) for m in Band],
-        "leadLabels": [m.label(lang) for m in Vertical],
-        "actionLabels": [m.label(lang) for m in Action],
-        "areaClassLabels": {m.value: m.label(lang) for m in AreaClass},
-        "tz": int(on_dt.utcoffset().total_seconds() // 60),
-        "tiles": [t.to_json() for t in source.layers],
-        "tileName": source.label(lang),
-        "bounds": bounds,
-        "layers": layers,
-        "breaks": breaks,
-        "offices": offices,
-        "risks": risk_data,
-        "cluster": max(n_open, len(rows) - n_open) > CLUSTER_THRESHOLD,
-        "diagramSymbols": DIAGRAM_SYMBOLS,
-        "diagramRings": DIAGRAM_RINGS,
-        "counts": counts,
-        "summary": ctx.counts,
-        "style": {
-            "fence": FENCE_STYLES,
-            "zone": ZONE_COLOUR,
-            "police": POLICE_COLOUR,
-            "neighbourhood": NEIGHBOURHOOD_COLOUR,
-            "casing": TRACK_CASING,
-            "overdue": OVERDUE_COLOUR,
+    return (
+        {
+            "lang": lang,
+            "text": {k: label(k, lang) for k in dict.fromkeys(text_keys)},
+            "statusKeys": [m.value for m in Status],
+            "statusLabels": [m.label(lang) for m in Status],
+            "statusColours": [STATUS_COLOURS[m.value] for m in Status],
+            "severityKeys": [m.value for m in Severity],
+            "severityLabels": [m.label(lang) for m in Severity],
+            "severitySizes": [SEVERITY_SIZES[m.value] for m in Severity],
+            "bandLabels": [m.label(lang) for m in Band],
+            "leadLabels": [m.label(lang) for m in Vertical],
+            "actionLabels": [m.label(lang) for m in Action],
+            "areaClassLabels": {m.value: m.label(lang) for m in AreaClass},
+            "tz": int(on_dt.utcoffset().total_seconds() // 60),
+            "tiles": [t.to_json() for t in source.layers],
+            "tileName": source.label(lang),
+            "bounds": bounds,
+            "layers": layers,
+            "breaks": breaks,
+            "offices": offices,
+            "risks": risk_data,
+            "cluster": max(n_open, len(rows) - n_open) > CLUSTER_THRESHOLD,
+            "diagramSymbols": DIAGRAM_SYMBOLS,
+            "diagramRings": DIAGRAM_RINGS,
+            "counts": counts,
+            "summary": ctx.counts,
+            "style": {
+                "fence": FENCE_STYLES,
+                "zone": ZONE_COLOUR,
+                "police": POLICE_COLOUR,
+                "neighbourhood": NEIGHBOURHOOD_COLOUR,
+                "casing": TRACK_CASING,
+                "overdue": OVERDUE_COLOUR,
+            },
+            "railwayLegend": railway_legend,
+            "onDate": on_dt.date().isoformat(),
         },
-        "railwayLegend": railway_legend,
-        "onDate": on_dt.date().isoformat(),
-    }, ctx, rows
+        ctx,
+        rows,
+    )
 
 
 # --------------------------------------------------------------------------- page
@@ -999,7 +1002,12 @@ def write_meeting_map(
 _SCRIPT = r"""
 (function () {
   "use strict";
+  var started = window.performance ? performance.now() : 0, marks = {};
+  function stage(name) {
+    if (window.performance) marks[name] = Math.round(performance.now() - started);
+  }
   var D = JSON.parse(document.getElementById("lr-data").textContent);
+  stage("data");
   var T = D.text, ST = D.style;
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -1025,8 +1033,8 @@ _SCRIPT = r"""
   }
   function ll(c) { return [c[1], c[0]]; }
 
-  var map = L.map("lr-map", {zoomSnap: 0.25, zoomDelta: 0.5, worldCopyJump: false});
-  [["lrAreas", 320], ["lrZone", 380], ["lrTrack", 400], ["lrFence", 410], ["lrTicks", 430],
+  var map = L.map("lr-map", {zoomSnap: 0.25, zoomDelta: 0.5, maxZoom: 19, minZoom: 7});
+  [["lrAreas", 320], ["lrZone", 380], ["lrFenceLow", 390], ["lrTrack", 400], ["lrFence", 410],
    ["lrLabels", 450]].forEach(function (p) {
     var pane = map.createPane(p[0]);
     pane.style.zIndex = p[1];
@@ -1108,16 +1116,22 @@ _SCRIPT = r"""
   groups.segments = segs;
 
   // fences and gaps
-  groups.fences = L.geoJSON(D.layers.fences, {pane: "lrFence",
-    style: function (f) { var s = ST.fence[f.properties.cd];
-      return {color: s.color, weight: s.weight, dashArray: s.dashArray, lineCap: "butt"}; },
-    onEachFeature: function (f, layer) {
-      var p = f.properties;
-      layer.bindTooltip(function () {
-        return lines([p.id + " · " + (p.cd === "damaged" ? T.fence_damaged : T.fence_intact),
-          p.s + " " + p.r]);
-      }, {sticky: true});
-    }});
+  // intact fences run under the track (at small scales they would hide its colours),
+  // damaged ones over it
+  function fenceLayer(intact) {
+    return L.geoJSON(D.layers.fences, {pane: intact ? "lrFenceLow" : "lrFence",
+      filter: function (f) { return (f.properties.cd === "intact") === intact; },
+      style: function (f) { var s = ST.fence[f.properties.cd];
+        return {color: s.color, weight: s.weight, dashArray: s.dashArray, lineCap: "butt"}; },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip(function () {
+          return lines([p.id + " · " + (p.cd === "damaged" ? T.fence_damaged : T.fence_intact),
+            p.s + " " + p.r]);
+        }, {sticky: true});
+      }});
+  }
+  groups.fences = L.layerGroup([fenceLayer(true), fenceLayer(false)]);
   groups.fence_gaps = L.geoJSON(D.layers.fence_gaps, {pane: "lrFence",
     style: {color: ST.fence.gap.color, weight: ST.fence.gap.weight,
       dashArray: ST.fence.gap.dashArray, lineCap: "round"},
@@ -1151,6 +1165,7 @@ _SCRIPT = r"""
   D.breaks.features.forEach(function (f) { tick(f, "lr-km lr-break").addTo(km); });
   groups.chainage = km;
 
+  stage("layers");
   // risk points
   var R = D.risks, S = R.S, F = {};
   R.f.forEach(function (name, i) { F[name] = i; });
@@ -1197,7 +1212,8 @@ _SCRIPT = r"""
       zone += "；" + T.zone_detail.replace("{w}", r[F.zw]).replace("{d}", r[F.zd]);
     }
     row(T.band, zone);
-    var pt = R.P[r[F.pt]];  // police, works section, workshop, work area, district, office, community
+    // police, works section, workshop, work area, district, street office, community
+    var pt = R.P[r[F.pt]];
     row(T.party_police, s(pt[0]) || T.not_covered);
     row(T.party_railway, [s(pt[1]), s(pt[2]), s(pt[3])].filter(Boolean).join(" ") ||
       T.not_covered);
@@ -1242,22 +1258,31 @@ _SCRIPT = r"""
   }
   var index = {};
   R.rows.forEach(function (r, i) { index[r[F.id]] = i; });
+  // one popup for all points, filled from the row when a point is clicked
+  var shared = L.popup({maxWidth: 400, minWidth: 280, offset: [0, -6], autoPanPadding: [30, 30]});
+  function openPopup(m) {
+    shared.setLatLng(m.getLatLng()).setContent(popup(m.lrIndex)).openOn(map);
+  }
+  // a marker that tells the page which risk its icon shows
+  var RiskMarker = L.Marker.extend({
+    onAdd: function (m) {
+      L.Marker.prototype.onAdd.call(this, m);
+      var e = this.getElement();
+      if (e) {
+        e.setAttribute("data-risk-id", this.lrId);
+        e.classList.toggle("lr-hl", hl === this.lrId || hover === this.lrId);
+      }
+      return this;
+    }
+  });
   var openList = [], closedList = [];
   R.rows.forEach(function (r, i) {
     var st = r[F.st], closed = D.statusKeys[st] === "cleared" || D.statusKeys[st] === "withdrawn";
     var od = r[F.od] === 1, id = r[F.id];
-    var m = L.marker([r[F.y], r[F.x]], {icon: iconFor(st, r[F.sev], od, closed),
+    var m = new RiskMarker([r[F.y], r[F.x]], {icon: iconFor(st, r[F.sev], od, closed),
       keyboard: false, riseOnHover: true, zIndexOffset: od ? 2000 : (closed ? -1000 : 0),
       title: (s(r[F.ref]) || "#" + id) + " " + s(r[F.cat]) + " " + s(r[F.ch])});
-    m.lrIndex = i; m.lrOd = od;
-    m.bindPopup(function () { return popup(i); }, {maxWidth: 400, minWidth: 280});
-    m.on("add", function () {
-      var e = m.getElement();
-      if (!e) return;
-      e.setAttribute("data-risk-id", id);
-      e.classList.toggle("lr-hl", hl === id || hover === id);
-    });
-    m.on("click", function () { setHighlight(id); });
+    m.lrIndex = i; m.lrOd = od; m.lrId = id;
     markers[id] = m;
     (closed ? closedList : openList).push(m);
   });
@@ -1269,21 +1294,36 @@ _SCRIPT = r"""
     return L.divIcon({html: html, className: "lr-cluster" + (od ? " lr-od" : ""),
       iconSize: [size, size]});
   }
+  // the page is ready when every layer is drawn, clustered points included
+  var pending = 0, drawn = false;
+  function settle() {
+    pending -= 1;
+    if (pending <= 0 && drawn) ready();
+  }
   function riskGroup(list) {
     var g;
     if (D.cluster && L.markerClusterGroup) {
+      pending += 1;
       g = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 45,
-        disableClusteringAtZoom: 17, showCoverageOnHover: false, iconCreateFunction: clusterIcon});
-      g.addLayers(list);
+        disableClusteringAtZoom: 17, showCoverageOnHover: false, iconCreateFunction: clusterIcon,
+        chunkProgress: function (done, total) { if (done >= total) setTimeout(settle, 0); }});
+      g.lrPending = list;  // added once the group is on the map (see below)
     } else {
-      g = L.layerGroup(list);
+      g = L.featureGroup(list);
     }
+    g.on("click", function (e) {
+      var m = e.layer;
+      if (!m || m.lrId === undefined) return;
+      setHighlight(m.lrId);
+      openPopup(m);
+    });
     list.forEach(function (m) { m.lrGroup = g; });
     return g;
   }
   groups.risks_closed = riskGroup(closedList);
   groups.risks_open = riskGroup(openList);
 
+  stage("markers");
   var order = ["neighbourhoods", "police", "zone", "segments", "fences", "fence_gaps",
     "chainage", "risks_closed", "risks_open"];
   order.forEach(function (key) {
@@ -1355,17 +1395,26 @@ _SCRIPT = r"""
   legend.addTo(map);
 
   var container = map.getContainer();
-  function zoomClass() { container.classList.toggle("lr-zoomed-out", map.getZoom() < 13); }
+  function zoomClass() {
+    var z = map.getZoom();
+    container.classList.toggle("lr-zoomed-out", z < 13.5);  // community names
+    container.classList.toggle("lr-far", z < 12);  // kilometre labels but every fifth
+  }
   map.on("zoomend", zoomClass);
   map.fitBounds(D.bounds, {padding: [24, 24]});
   zoomClass();
+  // clustering on a group already on the map checks membership by hash, not by scanning
+  ["risks_closed", "risks_open"].forEach(function (key) {
+    var g = groups[key];
+    if (g.lrPending) { g.addLayers(g.lrPending); g.lrPending = null; }
+  });
 
-  function focusRisk(id, openPopup) {
+  function focusRisk(id, withPopup) {
     var m = markers[id];
     if (!m) return false;
     var g = m.lrGroup;
     if (!map.hasLayer(g)) map.addLayer(g);
-    var done = function () { setHighlight(id); if (openPopup) m.openPopup(); };
+    var done = function () { setHighlight(id); if (withPopup) openPopup(m); };
     if (g.zoomToShowLayer) {
       g.zoomToShowLayer(m, done);
     } else {
@@ -1375,10 +1424,10 @@ _SCRIPT = r"""
     return true;
   }
 
+  stage("map");
   // the diagram's risk points, drawn from the same rows (closed first, overdue last)
   var layer = document.getElementById("lrd-points");
   if (layer) {
-    var NS = "http://www.w3.org/2000/svg";
     var drawOrder = R.rows.map(function (r, i) { return i; }).filter(function (i) {
       return R.rows[i][F.dx] !== null;
     });
@@ -1389,37 +1438,33 @@ _SCRIPT = r"""
     drawOrder.sort(function (a, b) {
       return rank(R.rows[a]) - rank(R.rows[b]) || R.rows[a][F.id] - R.rows[b][F.id];
     });
-    var frag = document.createDocumentFragment();
+    // one markup string from numbers and our own class names only (no user text)
+    var parts = [];
     drawOrder.forEach(function (i) {
       var r = R.rows[i], x = r[F.dx], y = r[F.dy], sev = D.severityKeys[r[F.sev]];
-      var st = D.statusKeys[r[F.st]], od = r[F.od] === 1, size = D.diagramSymbols[sev], e;
+      var st = D.statusKeys[r[F.st]], od = r[F.od] === 1, size = D.diagramSymbols[sev];
+      var attrs = ' class="lrd-r s-' + st + (od ? " od" : "") +
+        (st === "cleared" || st === "withdrawn" ? " closed" : "") + '" data-risk-id="' +
+        Number(r[F.id]) + '"';
+      x = Number(x); y = Number(y);
       if (od) {
-        var ring = document.createElementNS(NS, "circle");
-        ring.setAttribute("class", "lrd-odring");
-        ring.setAttribute("cx", x); ring.setAttribute("cy", y);
-        ring.setAttribute("r", D.diagramRings[sev]);
-        frag.appendChild(ring);
+        parts.push('<circle class="lrd-odring" cx="' + x + '" cy="' + y + '" r="' +
+          D.diagramRings[sev] + '"/>');
       }
       if (sev === "critical") {
-        e = document.createElementNS(NS, "path");
-        e.setAttribute("d", "M" + x + " " + (y - size) + "l" + size + " " + size + "l" + (-size) +
-          " " + size + "l" + (-size) + " " + (-size) + "z");
+        parts.push("<path" + attrs + ' d="M' + x + " " + (y - size) + "l" + size + " " + size +
+          "l" + (-size) + " " + size + "l" + (-size) + " " + (-size) + 'z"/>');
       } else if (sev === "major") {
-        e = document.createElementNS(NS, "rect");
-        e.setAttribute("x", x - size); e.setAttribute("y", y - size);
-        e.setAttribute("width", 2 * size); e.setAttribute("height", 2 * size);
+        parts.push("<rect" + attrs + ' x="' + (x - size) + '" y="' + (y - size) + '" width="' +
+          2 * size + '" height="' + 2 * size + '"/>');
       } else {
-        e = document.createElementNS(NS, "circle");
-        e.setAttribute("cx", x); e.setAttribute("cy", y); e.setAttribute("r", size);
+        parts.push("<circle" + attrs + ' cx="' + x + '" cy="' + y + '" r="' + size + '"/>');
       }
-      e.setAttribute("class", "lrd-r s-" + st + (od ? " od" : "") +
-        (st === "cleared" || st === "withdrawn" ? " closed" : ""));
-      e.setAttribute("data-risk-id", r[F.id]);
-      frag.appendChild(e);
     });
-    layer.appendChild(frag);
+    layer.innerHTML = parts.join("");
   }
 
+  stage("diagram");
   // the diagram: hover marks the point on the map, a click finds it
   var dg = document.getElementById("lr-diagram");
   if (dg) {
@@ -1469,7 +1514,14 @@ _SCRIPT = r"""
   window.lineriskLayers.chain_breaks = counts.chain_breaks;
   window.linerisk = {map: map, groups: groups, markers: markers, focusRisk: focusRisk,
     highlight: setHighlight, data: D};
-  window.lineriskReady = true;
-  document.documentElement.setAttribute("data-lr-ready", "1");
+  function ready() {
+    if (window.lineriskReady) return;
+    stage("ready");
+    window.lineriskTiming = marks;
+    window.lineriskReady = true;
+    document.documentElement.setAttribute("data-lr-ready", "1");
+  }
+  drawn = true;
+  if (pending <= 0) ready();
 })();
 """

@@ -148,6 +148,9 @@ class Scope:
 
     def title(self, network: Network, lang: str = "zh") -> str:
         """A short heading such as ``津东线 K5+000-K8+000``."""
+        if self.kind == "police" and lang != "zh":
+            english = [p.name_en for p in network.police_areas if p.name == self.name and p.name_en]
+            return f"{self.name} ({english[0]})" if english else self.name
         if self.kind in ("police", "neighbourhood"):
             return self.name
         parts = []

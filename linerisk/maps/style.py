@@ -303,7 +303,7 @@ text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff,0 0 
 .lr-area-label.lr-office span{{color:#333;font-size:14px}}
 .lr-area-label.lr-community span{{color:#555;font-weight:400;font-size:12px}}
 .lr-zoomed-out .lr-area-label.lr-community{{display:none}}
-.lr-zoomed-out .lr-km.lr-minor span{{display:none}}
+.lr-far .lr-km.lr-minor span{{display:none}}
 .lr-panel{{background:rgba(255,255,255,.94);padding:.45em .7em;border-radius:4px;
 box-shadow:0 1px 4px rgba(0,0,0,.35);font-size:13px;line-height:1.35;max-width:300px}}
 .lr-panel h3{{margin:.1em 0 .3em;font-size:14px}}
