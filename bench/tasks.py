@@ -180,7 +180,78 @@ def build_cli_register(path: str, count: str) -> dict:
     }
 
 
+def _risk_frame(syn, n: int):
+    import geopandas as gpd
+
+    rng = np.random.default_rng(5)
+    cats = ["garbage", "fence_damage", "light_floating_object", "illegal_building"]
+    return gpd.GeoDataFrame(
+        {
+            "ref": [f"R{k:07d}" for k in range(n)],
+            "category": [cats[k % 4] for k in range(n)],
+            "severity": [("critical", "major", "general")[k % 3] for k in range(n)],
+            "found_by": ["bench"] * n,
+            "found_at": ["2026-10-01T09:00:00+08:00"] * n,
+            "description": [f"hazard {k}" for k in range(n)],
+            "offset_hint": rng.uniform(0, 1, n),
+        },
+        geometry=gpd.points_from_xy(syn.risk_x[:n], syn.risk_y[:n]),
+        crs=CRS,
+    )
+
+
+def geopandas_write(scale: str, path: str) -> dict:
+    """The yardstick: geopandas writing the risk rows to a new GeoPackage."""
+    syn = load(scale)
+    frame = _risk_frame(syn, len(syn.risk_x))
+    Path(path).unlink(missing_ok=True)
+    t = time.perf_counter()
+    frame.to_file(path, layer="risks", driver="GPKG", engine="pyogrio")
+    return {"seconds": time.perf_counter() - t, "risks": len(frame)}
+
+
+def linerisk_import(scale: str, source: str, target: str) -> dict:
+    """Read the GeoPackage written above and register every risk: referencing,
+    assignment, rows, history events and indexes, in one transaction."""
+    from linerisk.io.layers import read_layer
+    from linerisk.register import Register
+
+    syn = load(scale)
+    Path(target).unlink(missing_ok=True)
+    reg = Register.create(target, network=syn.network)
+    t = time.perf_counter()
+    layer = read_layer(source)
+    xy = shapely_xy(layer.geometries)
+    rows = [
+        {
+            "category": r["category"],
+            "severity": r["severity"],
+            "found_by": r["found_by"],
+            "found_at": r["found_at"],
+            "description": r["description"],
+            "ref": r["ref"],
+            "x": x,
+            "y": y,
+            "crs": CRS,
+        }
+        for r, x, y in zip(layer.records, xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True)
+    ]
+    reg.add_risks(rows, allow_duplicates=True)
+    seconds = time.perf_counter() - t
+    count = reg.store.count_risks()
+    reg.close()
+    return {"seconds": seconds, "risks": count}
+
+
+def shapely_xy(geoms) -> np.ndarray:
+    import shapely
+
+    return shapely.get_coordinates(np.asarray(geoms, dtype=object))
+
+
 TASKS = {
+    "geopandas_write": geopandas_write,
+    "linerisk_import": linerisk_import,
     "prepare": prepare,
     "baseline_reference": baseline_reference,
     "linerisk_reference": linerisk_reference,

@@ -308,6 +308,9 @@ class GeoPackageStore(Store):
             ("ST_IsEmpty", _st_is_empty),
         ):
             conn.create_function(name, 1, fn, deterministic=True)
+        # A generous page cache keeps index pages of large transactions in memory
+        # instead of spilling them to disk mid-transaction.
+        conn.execute("PRAGMA cache_size = -131072")
         conn.row_factory = sqlite3.Row
         return conn
 
