@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Open, overdue, cleared: clearing to zero. 动态清零统计。",
     ),
     "verify": ("linerisk.cli.verify", "verify", "Check the audit chain. 校验审计链。"),
+    "check": ("linerisk.cli.check", "check", "Check coverage, fences and calibration. 台账检查。"),
     "config": ("linerisk.cli.config", "config", "Show or change register settings. 台账设置。"),
     "map": (
         "linerisk.cli.map",
@@ -44,6 +45,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "linerisk.cli.agenda",
         "agenda",
         "Joint-meeting agenda: Markdown, HTML, CSV or XLSX. 联席会议议程。",
+    ),
+    "import": (
+        "linerisk.cli.importing",
+        "import_",
+        "Import a layer or a register file. 导入图层与台账。",
+    ),
+    "export": (
+        "linerisk.cli.export",
+        "export",
+        "Export a layer or a risk list. 导出图层与隐患清单。",
     ),
     "demo": (
         "linerisk.cli.demo",

@@ -5,22 +5,11 @@ from __future__ import annotations
 import click
 
 from linerisk.cli.base import Env
-from linerisk.cli.options import on_option
+from linerisk.cli.options import on_option, scope_options
 
 
 @click.command("agenda")
-@click.option("--line", default=None, help="Line id, for a stretch of line. 线路。")
-@click.option("--from", "start", default=None, metavar="CHAINAGE", help="From chainage. 起点里程。")
-@click.option("--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。")
-@click.option(
-    "--police", default=None, metavar="NAME", help="A police station's area. 派出所辖区。"
-)
-@click.option(
-    "--neighbourhood",
-    default=None,
-    metavar="NAME",
-    help="A street office or town, or a community or village. 街道/镇或社区/村。",
-)
+@scope_options
 @on_option
 @click.option(
     "--since",

@@ -73,3 +73,96 @@ def resolve_actor(by: str | None, register) -> str:
         "who made this change? give --by NAME, set LINERISK_BY, or set a default with "
         "'linerisk config set default_actor NAME'"
     )
+
+
+def risk_filter_options(f):
+    """The filters of ``linerisk risk list`` (shared with ``linerisk export``):
+    --status, --overdue, --on, --line, --from, --to, --category, --party, --since."""
+    for option in reversed(
+        [
+            click.option(
+                "--status",
+                multiple=True,
+                help="Status to keep (repeatable); 'open' means every state but cleared and "
+                "withdrawn. 状态，open 为全部在办。",
+            ),
+            click.option(
+                "--overdue", is_flag=True, help="Only open risks past their deadline. 仅超期。"
+            ),
+            on_option,
+            click.option("--line", default=None, help="Line id. 线路。"),
+            click.option(
+                "--from",
+                "start",
+                default=None,
+                metavar="CHAINAGE",
+                help="From chainage. 起点里程。",
+            ),
+            click.option(
+                "--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。"
+            ),
+            click.option(
+                "--category",
+                multiple=True,
+                help="Category key or Chinese name (repeatable). 类别。",
+            ),
+            click.option(
+                "--party", default=None, help="Any of the three verticals' units. 责任单位。"
+            ),
+            click.option(
+                "--since", default=None, metavar="DATE", help="Found on or after. 发现日期起。"
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def risk_filters(status, overdue, on, line, start, end, category, party, since) -> dict:
+    """The keywords of ``Register.risks`` for the options of :func:`risk_filter_options`."""
+    import datetime as dt
+
+    on_day = on or dt.date.today().isoformat()
+    return {
+        "status": list(status) or None,
+        "category": list(category) or None,
+        "line": line,
+        "chainage_from": start,
+        "chainage_to": end,
+        "party": party,
+        "since": since,
+        "overdue_on": on_day if overdue else None,
+    }
+
+
+def scope_options(f):
+    """The scope of a joint meeting: --line/--from/--to, --police or --neighbourhood."""
+    for option in reversed(
+        [
+            click.option("--line", default=None, help="Line id, for a stretch of line. 线路。"),
+            click.option(
+                "--from",
+                "start",
+                default=None,
+                metavar="CHAINAGE",
+                help="From chainage. 起点里程。",
+            ),
+            click.option(
+                "--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。"
+            ),
+            click.option(
+                "--police",
+                default=None,
+                metavar="NAME",
+                help="A police station's area. 派出所辖区。",
+            ),
+            click.option(
+                "--neighbourhood",
+                default=None,
+                metavar="NAME",
+                help="A street office or town, or a community or village. 街道/镇或社区/村。",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f

@@ -31,7 +31,8 @@ from linerisk.cli.base import Env
     default=50.0,
     show_default=True,
     metavar="METRES",
-    help="Fences and walls farther than this from every line are skipped. 护网距线路最远距离（米）。",
+    help="Fences and walls farther than this from every line are skipped. "
+    "距线路超过此距离的护网、围墙不导入（米）。",
 )
 @click.option(
     "--crs",
@@ -50,7 +51,8 @@ from linerisk.cli.base import Env
 def osm(env: Env, file, register_path, admin_level, fence_distance, crs, fmt) -> None:
     """Read railway lines, kilometre posts, fences and neighbourhoods from an OpenStreetMap
     file (.osm.pbf or .osm) into a register, and report what was taken and skipped. Needs
-    the osmium package (pip install 'linerisk[osm]'). 从 OpenStreetMap 导入线路、公里标、护网和社区/村。
+    the osmium package (pip install 'linerisk[osm]').
+    从 OpenStreetMap 导入线路、公里标、护网和社区/村。
 
     \b
     linerisk import osm tianjin.osm.pbf --register jh.gpkg --admin-level 8
@@ -62,9 +64,7 @@ def osm(env: Env, file, register_path, admin_level, fence_distance, crs, fmt) ->
     path = register_path or env.register_path
     if not path:
         raise click.UsageError("no register given: use --register PATH or set LINERISK_REGISTER")
-    result = import_osm(
-        path, file, admin_level=admin_level, fence_distance=fence_distance, crs=crs
-    )
+    result = import_osm(path, file, admin_level=admin_level, fence_distance=fence_distance, crs=crs)
     lang = env.language()
     report = result.report
     if fmt == "json":

@@ -80,6 +80,9 @@ HEADERS: dict[str, tuple[str, str]] = {
     "damaged_fence_m": ("破损护网(米)", "damaged fence (m)"),
     "area": ("地区", "area"),
     "seq": ("序号", "seq"),
+    "kind": ("类型", "kind"),
+    "message": ("说明", "message"),
+    "fixed": ("已修正", "fixed"),
 }
 
 

@@ -12,9 +12,10 @@ from linerisk.cli.options import (
     by_option,
     format_option,
     note_option,
-    on_option,
     one_format_option,
     resolve_actor,
+    risk_filter_options,
+    risk_filters,
 )
 
 
@@ -201,20 +202,7 @@ def _emit_one(env: Env, reg, r, fmt: str | None, lang: str) -> None:
 
 
 @risk.command("list")
-@click.option(
-    "--status",
-    multiple=True,
-    help="Status to keep (repeatable); 'open' means every state but cleared and withdrawn. "
-    "状态，open 为全部在办。",
-)
-@click.option("--overdue", is_flag=True, help="Only open risks past their deadline. 仅超期。")
-@on_option
-@click.option("--line", default=None, help="Line id. 线路。")
-@click.option("--from", "start", default=None, metavar="CHAINAGE", help="From chainage. 起点里程。")
-@click.option("--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。")
-@click.option("--category", multiple=True, help="Category key or Chinese name (repeatable). 类别。")
-@click.option("--party", default=None, help="Any of the three verticals' units. 责任单位。")
-@click.option("--since", default=None, metavar="DATE", help="Found on or after. 发现日期起。")
+@risk_filter_options
 @format_option
 @click.pass_obj
 def list_(env: Env, status, overdue, on, line, start, end, category, party, since, fmt):
@@ -229,18 +217,9 @@ def list_(env: Env, status, overdue, on, line, start, end, category, party, sinc
 
     reg = env.open_register()
     lang = env.language(reg)
-    on_day = on or dt.date.today().isoformat()
-    on_dt = reg.end_of_day(on_day)
-    risks = reg.risks(
-        status=list(status) or None,
-        category=list(category) or None,
-        line=line,
-        chainage_from=start,
-        chainage_to=end,
-        party=party,
-        since=since,
-        overdue_on=on_day if overdue else None,
-    )
+    filters = risk_filters(status, overdue, on, line, start, end, category, party, since)
+    on_dt = reg.end_of_day(on or dt.date.today().isoformat())
+    risks = reg.risks(**filters)
     labels = (fmt or _default_fmt()) in ("table", "csv")
     recs = risk_records(risks, reg.crs, on_dt, lang, labels=labels, catalog=reg.settings.categories)
     emit(recs, RISK_TABLE_COLUMNS, fmt, lang)
