@@ -52,6 +52,8 @@ class Scale:
 SCALES = {
     # small enough for the test suite: several lines, chain breaks, many areas
     "tiny": Scale("tiny", 6, 12.0, 150, 30, 5_000, (60.0, 40.0)),
+    # the joint-meeting map benchmark: 100 km of line, 100 polygons, 5,000 risks
+    "meeting": Scale("meeting", 2, 50.0, 80, 20, 5_000, (60.0, 45.0)),
     "station": Scale("station", 1, 20.0, 20, 2, 500, (30.0, 20.0)),
     "division": Scale("division", 30, 1600 / 30, 2_000, 100, 50_000, (400.0, 300.0)),
     "national": Scale("national", 2_000, 80.0, 20_000, 1_500, 1_000_000, (4000.0, 3000.0)),

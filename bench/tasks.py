@@ -249,7 +249,149 @@ def shapely_xy(geoms) -> np.ndarray:
     return shapely.get_coordinates(np.asarray(geoms, dtype=object))
 
 
+def build_meeting_register(path: str) -> dict:
+    """A 100 km scope with 5,000 risks, 300 fence pieces and 100 jurisdiction polygons."""
+    from linerisk.model import Fence
+    from linerisk.network import Network
+    from linerisk.register import Register
+
+    syn = load("meeting")
+    net = syn.network
+    rng = np.random.default_rng(9)
+    fences = []
+    for line in net.lines:
+        start, end = net.chainage_extent(line.id)
+        breaks = [(b.back, b.ahead) for b in net.chain_breaks if b.line == line.id]
+        for side in ("left", "right"):
+            at = start
+            while at < end - 400 and len(fences) < 300:
+                length = float(rng.uniform(250, 400))
+                to = min(at + length, end)
+                if not any(lo - 1 <= at <= hi + 1 or lo - 1 <= to <= hi + 1 for lo, hi in breaks):
+                    fences.append(
+                        Fence(
+                            id=f"F{len(fences):04d}",
+                            line=line.id,
+                            side=side,
+                            from_chainage=at,
+                            to_chainage=to,
+                            condition="damaged" if rng.random() < 0.15 else "intact",
+                        )
+                    )
+                at = to + float(rng.uniform(0, 60))
+    network = Network(
+        crs=CRS,
+        lines=net.lines,
+        kmposts=net.kmposts,
+        chain_breaks=net.chain_breaks,
+        segments=net.segments,
+        police_areas=net.police_areas,
+        neighbourhoods=net.neighbourhoods,
+        fences=fences,
+    )
+    Path(path).unlink(missing_ok=True)
+    reg = Register.create(path, network=network)
+    cats = reg.settings.categories.keys()
+    rows = [
+        {
+            "category": cats[k % len(cats)],
+            "severity": ("critical", "major", "general")[k % 3],
+            "found_by": "bench 王磊",
+            "found_at": f"2026-{9 + k % 3:02d}-{1 + k % 28:02d}T09:00:00+08:00",
+            "description": f"第{k}处隐患：彩钢瓦固定不牢，大风天气易被吹起",
+            "x": float(x),
+            "y": float(y),
+            "crs": CRS,
+        }
+        for k, (x, y) in enumerate(zip(syn.risk_x, syn.risk_y, strict=True))
+    ]
+    reg.add_risks(rows, allow_duplicates=True)
+    counts = {
+        "risks": reg.store.count_risks(),
+        "fences": len(fences),
+        "polygons": len(net.police_areas) + len(net.neighbourhoods),
+        "km": float(sum(net.index.lengths) / 1000),
+    }
+    reg.close()
+    return {"seconds": 0.0, **counts}
+
+
+def naive_map(register: str, out: str) -> dict:
+    """What one would write first: one folium.Marker with a popup per risk."""
+    import folium
+    import geopandas as gpd
+
+    from linerisk.register import Register
+
+    reg = Register.open(register)
+    t = time.perf_counter()
+    frame = reg.risks_frame().to_crs("EPSG:4326")
+    police = gpd.GeoDataFrame(
+        {"name": [p.name for p in reg.network.police_areas]},
+        geometry=[p.geometry for p in reg.network.police_areas],
+        crs=CRS,
+    ).to_crs("EPSG:4326")
+    neighbourhoods = gpd.GeoDataFrame(
+        {"name": [n.community for n in reg.network.neighbourhoods]},
+        geometry=[n.geometry for n in reg.network.neighbourhoods],
+        crs=CRS,
+    ).to_crs("EPSG:4326")
+    bounds = frame.total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
+    folium.GeoJson(police, name="police").add_to(fmap)
+    folium.GeoJson(neighbourhoods, name="neighbourhoods").add_to(fmap)
+    for _i, row in frame.iterrows():
+        html = "<table>" + "".join(
+            f"<tr><th>{k}</th><td>{row[k]}</td></tr>"
+            for k in ("id", "category", "severity", "status", "line", "chainage", "side",
+                      "offset_m", "police", "street_office", "work_area", "deadline", "description")
+        ) + "</table>"  # fmt: skip
+        folium.Marker(
+            [row.geometry.y, row.geometry.x], popup=folium.Popup(html, max_width=400)
+        ).add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    fmap.save(out)
+    seconds = time.perf_counter() - t
+    reg.close()
+    return {"seconds": seconds, "bytes": Path(out).stat().st_size}
+
+
+def linerisk_map(register: str, out: str) -> dict:
+    from linerisk.maps.meeting import write_meeting_map
+    from linerisk.register import Register
+
+    reg = Register.open(register)
+    t = time.perf_counter()
+    write_meeting_map(reg, out, offline=True, on="2026-11-25")
+    seconds = time.perf_counter() - t
+    reg.close()
+    return {"seconds": seconds, "bytes": Path(out).stat().st_size}
+
+
+def page_ready(html: str) -> dict:
+    """Seconds from navigation to ``window.lineriskReady`` in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.route("http*://**", lambda route: route.abort())
+        t = time.perf_counter()
+        page.goto(Path(html).resolve().as_uri())
+        page.wait_for_function("window.lineriskReady === true", timeout=60_000)
+        seconds = time.perf_counter() - t
+        browser.close()
+    return {"seconds": seconds}
+
+
 TASKS = {
+    "build_meeting_register": build_meeting_register,
+    "naive_map": naive_map,
+    "linerisk_map": linerisk_map,
+    "page_ready": page_ready,
     "geopandas_write": geopandas_write,
     "linerisk_import": linerisk_import,
     "prepare": prepare,

@@ -43,7 +43,7 @@ from linerisk.maps.diagram import (
     party_colours,
     responsibility_bands,
 )
-from linerisk.maps.scope import Scope, resolve_scope
+from linerisk.maps.scope import Scope, resolve_scope, risk_rows_as_of
 from linerisk.maps.style import (
     FENCE_STYLES,
     NEIGHBOURHOOD_COLOUR,
@@ -205,7 +205,7 @@ def _collection(display: _Display, geoms: list, props: list[dict]) -> dict[str, 
 
 
 def _substring(line: Any, m0: float, m1: float) -> Any:
-    from shapely.ops import substring
+    from linerisk.referencing import substring
 
     return substring(line, m0, m1)
 
@@ -288,7 +288,7 @@ def _zone(ctx: _Context) -> dict[str, Any]:
                 )
                 inner = shapely.buffer(piece, side.sign * half, single_sided=True, cap_style="flat")
                 bands.append(shapely.difference(outer, inner))
-            geom = shapely.union_all(bands).simplify(0.2)
+            geom = shapely.union_all(bands).simplify(1.0)
             if geom.is_empty:
                 continue
             geoms.append(geom)
@@ -587,10 +587,10 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
             index = strings[value] = len(strings)
         return index
 
-    parties: dict[tuple[int, ...], int] = {}
+    parties: dict[tuple[str | None, ...], int] = {}
 
     def party(row: dict[str, Any]) -> int:
-        key = tuple(s(row[c]) for c in _PARTY_COLUMNS)
+        key = tuple(row[c] for c in _PARTY_COLUMNS)
         index = parties.get(key)
         if index is None:
             index = parties[key] = len(parties)
@@ -609,20 +609,17 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
         )
     else:
         lon = lat = np.zeros(0)
-    ids = {r["id"]: i for i, r in enumerate(rows)}
     history: list[list[list[Any]]] = [[] for _ in rows]
     found = [_when(r["found_at"]) for r in rows]
     deadline = [_when(r["deadline"]) for r in rows]
     cleared = [_when(r["cleared_at"]) for r in rows]
     raw_events = []
-    for ev in ctx.register.store.iter_events():
-        i = ids.get(ev["risk_id"])
-        if i is None:
-            continue
-        reason = ""
-        if '"reason"' in (ev["data"] or ""):
-            reason = str(json.loads(ev["data"]).get("reason") or "")
-        raw_events.append((i, _when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
+    for i, r in enumerate(rows):
+        for ev in r.get("events", ()):
+            reason = ""
+            if '"reason"' in (ev["data"] or ""):
+                reason = str(json.loads(ev["data"]).get("reason") or "")
+            raw_events.append((i, _when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
     times = [t for t in found if t is not None] + [e[1] for e in raw_events]
     t0 = int(min(times).timestamp() // 60) if times else 0
 
@@ -681,10 +678,11 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
             ]
         )
     ctx.counts = counts
+    party_table = [[s(name) for name in p] for p in parties]  # before the strings are listed
     return {
         "f": list(_RISK_FIELDS),
         "S": list(strings),
-        "P": [list(p) for p in parties],
+        "P": party_table,
         "rows": out,
         "hist": history,
         "t0": t0,
@@ -746,16 +744,6 @@ def map_payload(
     return payload
 
 
-def _risk_rows(register: Register, scope: Scope) -> list[dict[str, Any]]:
-    """The scope's risks as store rows: open ones first, then by id.
-
-    Rows, not :class:`~linerisk.model.Risk` objects: a meeting map of thousands
-    of risks must not pay for validating each one again.
-    """
-    rows = scope.select_rows(register.store.find_risks(register.query()))
-    return sorted(rows, key=lambda r: (r["status"] not in _OPEN, r["id"]))
-
-
 def _build(
     register: Register,
     scope: Scope | None,
@@ -771,7 +759,7 @@ def _build(
     source = tile_source(tiles)
     on_dt = _on(register, on)
     ctx = _Context(register, scope, lang, on_dt, source)
-    rows = _risk_rows(register, scope)
+    rows = risk_rows_as_of(register, scope, on_dt)
     n_open = sum(r["status"] in _OPEN for r in rows)
     segments = _segments(ctx)
     neighbourhoods, offices = _neighbourhoods(ctx)
@@ -898,7 +886,11 @@ def meeting_map(
         register, scope, points, lang=lang, on_dt=ctx.on_dt, heading=False, draw_points=False
     )
     for row in payload["risks"]["rows"]:
-        row[_DX], row[_DY] = coords.get(row[0], (None, None))
+        # whole SVG units are finer than the diagram is ever drawn, and 5,000 rows
+        # of ".5" add up
+        dx, dy = coords.get(row[0], (None, None))
+        row[_DX] = None if dx is None else round(dx)
+        row[_DY] = None if dy is None else round(dy)
     return _page(register, scope, payload, diagram, lang, source)
 
 

@@ -26,7 +26,7 @@ __all__ = ["network_from_store", "network_rows", "segment_rows"]
 
 
 def _substring(net: Network, line_index: int, start: float, end: float) -> shapely.LineString:
-    from shapely.ops import substring
+    from linerisk.referencing import substring
 
     return substring(net.lines[line_index].geometry, start, end)
 
