@@ -2,7 +2,7 @@
 
     python bench/run.py                     # everything (national scale included)
     python bench/run.py --quick             # station and division only, fewer repeats
-    python bench/run.py --only cli          # one section: cli, referencing
+    python bench/run.py --only cli          # one section: cli, referencing, map, import
 
 Every measurement runs in a fresh subprocess so that its time and peak memory
 are its own; each is repeated and the median reported. Baselines are measured in
@@ -221,6 +221,58 @@ def bench_referencing(scales: list[str], repeats: int) -> list[tuple[str, ...]]:
     return rows
 
 
+def bench_map(repeats: int) -> list[tuple[str, ...]]:
+    """The joint-meeting map for a 100 km scope against one folium.Marker per risk."""
+    work = Path(tempfile.mkdtemp(prefix="linerisk-map-"))
+    try:
+        reg = work / "meeting.gpkg"
+        built = worker("build_meeting_register", str(reg))
+        naive = repeat("naive_map", [str(reg), str(work / "naive.html")], max(1, repeats // 2))
+        ours = repeat("linerisk_map", [str(reg), str(work / "meeting.html")], repeats)
+        ready = repeat("page_ready", [str(work / "meeting.html")], repeats)
+        speed = naive["seconds"] / ours["seconds"]
+        size = ours["bytes"] / naive["bytes"]
+        return [
+            (
+                f"scope: {built['km']:.0f} km of line, {built['risks']:,} risks, "
+                f"{built['fences']} fence pieces, {built['polygons']} jurisdiction polygons",
+                "",
+                "",
+                "",
+            ),
+            ("naive folium (one `folium.Marker` with a popup per risk): generation", f"{naive['seconds']:.2f} s", "", ""),
+            ("linerisk `write_meeting_map(..., offline=True)`: generation", f"{ours['seconds']:.2f} s", "≥ 10× faster", f"{speed:.1f}× {'✔' if speed >= 10 else '✘'}"),
+            ("naive HTML size", f"{naive['bytes'] / 1e6:.2f} MB", "", ""),
+            ("linerisk HTML size (offline, Leaflet inlined)", f"{ours['bytes'] / 1e6:.2f} MB", "≤ ¼ of naive", f"{size:.2f} {'✔' if size <= 0.25 else '✘'}"),
+            ("linerisk page ready in headless Chromium (network blocked)", f"{ready['seconds']:.2f} s", "< 3 s", "✔" if ready["seconds"] < 3 else "✘"),
+        ]  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_import(scale: str, repeats: int) -> list[tuple[str, ...]]:
+    """Bulk import of risks from a GeoPackage against geopandas writing them."""
+    work = Path(tempfile.mkdtemp(prefix="linerisk-import-"))
+    try:
+        worker("prepare", scale)
+        source = work / "risks.gpkg"
+        base = repeat("geopandas_write", [scale, str(source)], repeats)
+        ours = repeat("linerisk_import", [scale, str(source), str(work / "reg.gpkg")], repeats)
+        ratio = ours["seconds"] / base["seconds"]
+        return [
+            (
+                scale,
+                f"{ours['risks']:,}",
+                f"{base['seconds']:.2f}",
+                f"{ours['seconds']:.2f}",
+                f"{ratio:.1f}× {'✔' if ratio <= 2 else '✘'}",
+                f"{ours['seconds'] / ours['risks'] * 1e6:.0f}",
+            )
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -252,7 +304,7 @@ def write_report(sections: dict[str, str], command: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the national scale")
-    parser.add_argument("--only", choices=["cli", "referencing"], default=None)
+    parser.add_argument("--only", choices=["cli", "referencing", "map", "import"], default=None)
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args(argv)
     command = "python bench/run.py" + (" --quick" if args.quick else "")
@@ -283,6 +335,31 @@ def main(argv: list[str] | None = None) -> None:
                     "segment agrees",
                     "police / neighbourhood agree",
                     "max Δ measure m",
+                ),
+                rows,
+            )
+        )
+    if args.only in (None, "map"):
+        rows = bench_map(args.repeats or 3)
+        sections["Joint-meeting map (issue: the joint-meeting map, target 6)"] = table(
+            ("", "measured", "target", "met"), rows
+        )
+    if args.only in (None, "import"):
+        scale = "division" if args.quick else "national"
+        rows = bench_import(scale, args.repeats or 1)
+        sections["Bulk import of risks (issue: national scale, target 2)"] = (
+            "Reading a GeoPackage of risks and registering every one (referencing, "
+            "assignment, rows, one hash-chained history event each, spatial and attribute "
+            "indexes, one transaction), against geopandas writing the same rows to a new "
+            "GeoPackage. Target: at most 2× the geopandas time.\n\n"
+            + table(
+                (
+                    "scale",
+                    "risks",
+                    "geopandas write s",
+                    "linerisk import s",
+                    "ratio",
+                    "µs per risk",
                 ),
                 rows,
             )
