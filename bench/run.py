@@ -240,11 +240,16 @@ def bench_map(repeats: int) -> list[tuple[str, ...]]:
                 "",
                 "",
             ),
-            ("naive folium (one `folium.Marker` with a popup per risk): generation", f"{naive['seconds']:.2f} s", "", ""),
-            ("linerisk `write_meeting_map(..., offline=True)`: generation", f"{ours['seconds']:.2f} s", "≥ 10× faster", f"{speed:.1f}× {'✔' if speed >= 10 else '✘'}"),
+            ("naive folium (one `folium.Marker` with a popup per risk): generation",
+             f"{naive['seconds']:.2f} s", "", ""),
+            ("linerisk `write_meeting_map(..., offline=True)`: generation",
+             f"{ours['seconds']:.2f} s", "≥ 10× faster",
+             f"{speed:.1f}× {'✔' if speed >= 10 else '✘'}"),
             ("naive HTML size", f"{naive['bytes'] / 1e6:.2f} MB", "", ""),
-            ("linerisk HTML size (offline, Leaflet inlined)", f"{ours['bytes'] / 1e6:.2f} MB", "≤ ¼ of naive", f"{size:.2f} {'✔' if size <= 0.25 else '✘'}"),
-            ("linerisk page ready in headless Chromium (network blocked)", f"{ready['seconds']:.2f} s", "< 3 s", "✔" if ready["seconds"] < 3 else "✘"),
+            ("linerisk HTML size (offline, Leaflet inlined)", f"{ours['bytes'] / 1e6:.2f} MB",
+             "≤ ¼ of naive", f"{size:.2f} {'✔' if size <= 0.25 else '✘'}"),
+            ("linerisk page ready in headless Chromium (network blocked)",
+             f"{ready['seconds']:.2f} s", "< 3 s", "✔" if ready["seconds"] < 3 else "✘"),
         ]  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
