@@ -9,7 +9,7 @@ breaks away from where the calibration puts them.
 
     >>> from linerisk.checks import check_register
     >>> report = check_register(reg)                                # doctest: +SKIP
-    >>> [(f.kind, f.chainage_range) for f in report.findings][:1]   # doctest: +SKIP
+    >>> [(f.kind, f.chainage_range) for f in report.problems]      # doctest: +SKIP
     [('police_gap', 'K11+000-K11+300')]
     >>> report.exit_code                                           # doctest: +SKIP
     1
@@ -206,6 +206,28 @@ class CheckReport:
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
+    def geojson(self, lang: str = "zh") -> dict[str, Any]:
+        """The findings as a GeoJSON FeatureCollection in longitude/latitude (a map
+        layer): each feature's properties are its :meth:`Finding.record`."""
+        from shapely.geometry import mapping
+
+        from linerisk.crs import WGS84, transform_geometries
+
+        geoms = np.array([f.geometry for f in self.findings], dtype=object)
+        present = np.array([g is not None for g in geoms], dtype=bool)
+        if present.any():
+            lonlat = transform_geometries(geoms[present], self.crs, WGS84)
+            geoms[present] = shapely.transform(lonlat, lambda xy: np.round(xy, 7))
+        features = [
+            {
+                "type": "Feature",
+                "properties": f.record(lang),
+                "geometry": None if g is None else mapping(g),
+            }
+            for f, g in zip(self.findings, geoms, strict=True)
+        ]
+        return {"type": "FeatureCollection", "features": features}
+
     def summary(self, lang: str = "zh") -> str:
         p, w, fixed = len(self.problems), len(self.warnings), len(self.reassigned)
         if lang == "zh":
@@ -248,6 +270,7 @@ def check_register(
         raise LineriskError("every change needs the actor who made it (by)")
     layers = _Layers(reg)
     findings: list[Finding] = []
+    reassigned: tuple[int, ...] = ()
     drop: dict[str, set[int]] = {}
     findings += _geometry_findings(layers, drop)
     findings += _kmpost_findings(layers, drop, residual)
@@ -273,7 +296,7 @@ def check_register(
             findings += _fence_findings(reg, net, line_id, fence_gap)
         findings += _patrol_findings(net)
         findings += _chain_break_findings(net, residual)
-        stale = _stale_findings(reg, net)
+        stale = _stale_findings(reg, net, layers.risks)
         if fix and stale:
             if repaired:
                 raise LineriskError(
@@ -283,11 +306,8 @@ def check_register(
             ids = [f.detail["risk"] for f in stale if "changes" in f.detail]
             done = set(reg.reassign(ids, by=str(by), note=note))
             stale = [attrs.evolve(f, fixed=f.detail["risk"] in done) for f in stale]
-            findings += stale
             reassigned = tuple(sorted(done))
-        else:
-            findings += stale
-            reassigned = ()
+        findings += stale
     if line is not None:
         findings = [f for f in findings if f.line in (line, None)]
     order = {k: i for i, k in enumerate(KINDS)}
@@ -298,9 +318,7 @@ def check_register(
             order[f.kind],
         )
     )
-    return CheckReport(
-        tuple(findings), reg.crs, reassigned if net is not None else ()
-    )
+    return CheckReport(tuple(findings), reg.crs, reassigned)
 
 
 # --------------------------------------------------------------------------- raw layers
@@ -325,11 +343,20 @@ class _Layers:
         self.crs = reg.crs
         self.data = {kind: reg.store.read_layer(kind) for kind in self.KINDS}
         self.drop: dict[str, set[int]] = {}
+        from linerisk.store.base import RiskQuery
+
+        #: every risk row, read once for the coordinate check and the stale check
+        self.risks = reg.store.find_risks(RiskQuery())
 
     def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
         rows, geoms = self.data[kind]
         bad = self.drop.get(kind)
         if not bad:
+            return rows, geoms
+        if not _GEOMETRY_RULES[kind][1]:
+            # The geometry is optional here: keep the feature without it.
+            geoms = geoms.copy()
+            geoms[sorted(bad)] = None
             return rows, geoms
         keep = [i for i in range(len(rows)) if i not in bad]
         return [rows[i] for i in keep], geoms[keep]
@@ -367,6 +394,14 @@ _GEOMETRY_RULES: dict[str, tuple[tuple[str, ...], bool, str, str]] = {
     "fences": (("LineString", "MultiLineString"), False, "护网", "fence"),
 }
 
+_TYPE_IDS = {
+    "Point": shapely.GeometryType.POINT,
+    "LineString": shapely.GeometryType.LINESTRING,
+    "Polygon": shapely.GeometryType.POLYGON,
+    "MultiLineString": shapely.GeometryType.MULTILINESTRING,
+    "MultiPolygon": shapely.GeometryType.MULTIPOLYGON,
+}
+
 _REASON_AT = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]")
 
 
@@ -384,20 +419,31 @@ def _geometry_findings(layers: _Layers, drop: dict[str, set[int]]) -> list[Findi
     out = []
     for kind, (types, required, zh, en) in _GEOMETRY_RULES.items():
         rows, geoms = layers.data[kind]
-        for i, (row, g) in enumerate(zip(rows, geoms, strict=True)):
-            problem_zh = problem_en = None
+        geoms = np.asarray(geoms, dtype=object)
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        present = np.flatnonzero(~missing)
+        wrong_type = np.zeros(len(geoms), dtype=bool)
+        invalid = np.zeros(len(geoms), dtype=bool)
+        if len(present):
+            allowed = np.isin(
+                shapely.get_type_id(geoms[present]), [_TYPE_IDS[name] for name in types]
+            )
+            wrong_type[present] = ~allowed
+            invalid[present] = allowed & ~shapely.is_valid(geoms[present])
+            if kind == "lines":
+                few = shapely.get_num_coordinates(shapely.remove_repeated_points(geoms[present]))
+                invalid[present] |= allowed & (few < 2)
+        bad = (missing & required) | wrong_type | invalid
+        for i in np.flatnonzero(bad).tolist():
+            row, g = rows[i], geoms[i]
             where = None
-            if g is None or g.is_empty:
-                if not required:
-                    continue
+            if missing[i]:
                 problem_zh, problem_en = "没有几何图形", "has no geometry"
-            elif g.geom_type not in types:
+            elif wrong_type[i]:
                 problem_zh = f"几何类型为 {g.geom_type}，应为 {' 或 '.join(types)}"
                 problem_en = f"is a {g.geom_type}, not a {' or '.join(types)}"
                 where = shapely.point_on_surface(g)
-            elif not shapely.is_valid(g) or (
-                kind == "lines" and len(np.unique(shapely.get_coordinates(g), axis=0)) < 2
-            ):
+            else:
                 reason = shapely.is_valid_reason(g)
                 if reason == "Valid Geometry":
                     reason = "too few distinct vertices"
@@ -409,8 +455,6 @@ def _geometry_findings(layers: _Layers, drop: dict[str, set[int]]) -> list[Findi
                     if m
                     else shapely.centroid(shapely.envelope(g))
                 )
-            if problem_en is None:
-                continue
             drop.setdefault(kind, set()).add(i)
             name = _feature_name(kind, row)
             out.append(
@@ -425,8 +469,7 @@ def _geometry_findings(layers: _Layers, drop: dict[str, set[int]]) -> list[Findi
                     where,
                 )
             )
-    risks = layers.reg.store.find_risks(_all_risks())
-    for r in risks:
+    for r in layers.risks:
         x, y = r.get("x"), r.get("y")
         if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
             out.append(
@@ -443,162 +486,175 @@ def _geometry_findings(layers: _Layers, drop: dict[str, set[int]]) -> list[Findi
     return out
 
 
-def _all_risks():
-    from linerisk.store.base import RiskQuery
-
-    return RiskQuery()
-
-
 # --------------------------------------------------------------------------- kilometre posts
 
 
-def _kmpost_findings(
-    layers: _Layers, drop: dict[str, set[int]], residual: float
-) -> list[Finding]:
+def _kmpost_findings(layers: _Layers, drop: dict[str, set[int]], residual: float) -> list[Finding]:
     """Posts on no line or nearer another line, posts out of order, uneven spacing."""
-    from linerisk.calibration import Calibration, ChainageStatus, ChainBreakSpec, longest_increasing
+    from linerisk.calibration import ChainBreakSpec
     from linerisk.referencing import LineIndex
 
     line_rows, line_geoms = layers.data["lines"]
     ok_lines = [i for i in range(len(line_rows)) if i not in drop.get("lines", set())]
-    if not ok_lines:
+    post_rows, post_geoms = layers.data["kmposts"]
+    usable = [i for i in range(len(post_rows)) if i not in drop.get("kmposts", set())]
+    if not ok_lines or not usable:
         return []
     ids = [line_rows[i]["id"] for i in ok_lines]
     pos = {lid: k for k, lid in enumerate(ids)}
-    index = LineIndex([line_geoms[i] for i in ok_lines])
-    post_rows, post_geoms = layers.data["kmposts"]
-    usable = [i for i in range(len(post_rows)) if i not in drop.get("kmposts", set())]
-    out: list[Finding] = []
-    if not usable:
-        return out
-    loc = index.locate(
+    loc = LineIndex([line_geoms[i] for i in ok_lines]).locate(
         np.array([post_geoms[i].x for i in usable]), np.array([post_geoms[i].y for i in usable])
     )
-    break_rows, _ = layers.data["chain_breaks"]
+    out: list[Finding] = []
     per_line: dict[str, list[int]] = {}
     for j, i in enumerate(usable):
         row = post_rows[i]
-        name = row.get("chainage") or format_chainage(row["chainage_m"])
         own = pos.get(row["line"])
-        if own is None or loc.line[j] != own:
-            drop.setdefault("kmposts", set()).add(i)
-            other = ids[int(loc.line[j])]
-            zh_why = "所属线路不存在" if own is None else f"离线路 {other} 更近"
-            en_why = "names no line in the register" if own is None else f"is nearer line {other}"
-            out.append(
-                Finding(
-                    "kmpost_line",
-                    row["line"],
-                    row["chainage_m"],
-                    row["chainage_m"],
-                    f"{row['line']} 线公里标 {name} {zh_why}",
-                    f"kilometre post {name} of line {row['line']} {en_why}",
-                    {"kmpost": name, "nearest_line": other},
-                    post_geoms[i],
-                )
-            )
+        if own is not None and loc.line[j] == own:
+            per_line.setdefault(row["line"], []).append(j)
             continue
-        per_line.setdefault(row["line"], []).append(j)
-    for line_id, js in per_line.items():
-        li = pos[line_id]
-        line_row = line_rows[ok_lines[li]]
-        prefix = line_row.get("prefix") or "K"
-        specs = sorted(
-            (
-                ChainBreakSpec(b["back_m"], b["ahead_m"])
-                for b in break_rows
-                if b["line"] == line_id and b["back_m"] != b["ahead_m"]
-            ),
-            key=lambda s: min(s.back, s.ahead),
+        drop.setdefault("kmposts", set()).add(i)
+        name = row.get("chainage") or format_chainage(row["chainage_m"])
+        other = ids[int(loc.line[j])]
+        zh_why = "所属线路不存在" if own is None else f"离线路 {other} 更近"
+        en_why = "names no line in the register" if own is None else f"is nearer line {other}"
+        out.append(
+            Finding(
+                "kmpost_line",
+                row["line"],
+                row["chainage_m"],
+                row["chainage_m"],
+                f"{row['line']} 线公里标 {name} {zh_why}",
+                f"kilometre post {name} of line {row['line']} {en_why}",
+                {"kmpost": name, "nearest_line": other},
+                post_geoms[i],
+            )
         )
-        try:
-            provisional = Calibration(np.array([0.0]), np.array([0.0]), tuple(specs))
-        except ValueError:
-            provisional = Calibration(np.array([0.0]), np.array([0.0]))
+    break_rows, _ = layers.data["chain_breaks"]
+    for line_id, js in per_line.items():
         js = sorted((j for j in js if loc.measure[j] > 0), key=lambda j: loc.measure[j])
         if not js:
-            continue
-        measure = loc.measure[js]
-        chain = np.array([post_rows[usable[j]]["chainage_m"] for j in js], dtype=float)
-        cont, status = provisional.to_continuous(chain, 1)
-        second, _ = provisional.to_continuous(chain, 2)
-        start, _ = provisional.to_continuous(np.array([line_row["start_chainage_m"]]))
-        # A post inside a long chain takes the occurrence that keeps the order.
-        previous = start[0]
-        for k in range(len(cont)):
-            if status[k] == ChainageStatus.AMBIGUOUS and cont[k] <= previous < second[k]:
-                cont[k] = second[k]
-            if not np.isnan(cont[k]):
-                previous = cont[k]
-        keep = (cont > start[0]) & longest_increasing(np.where(cont > start[0], cont, np.nan))
-        kept = np.flatnonzero(keep)
-        for k in np.flatnonzero(~keep):
-            i = usable[js[k]]
-            drop.setdefault("kmposts", set()).add(i)
-            name = format_chainage(chain[k], prefix=prefix)
-            before = kept[kept < k]
-            after = kept[kept > k]
-            a = format_chainage(chain[before[-1]], prefix=prefix) if len(before) else None
-            b = format_chainage(chain[after[0]], prefix=prefix) if len(after) else None
-            if np.isnan(cont[k]):
-                zh_why, en_why = "位于短链范围内", "lies inside a short chain"
-            elif a and b:
-                zh_why = f"沿线位于 {a} 与 {b} 之间"
-                en_why = f"lies between {a} and {b} along the line"
-            elif a:
-                zh_why, en_why = f"沿线位于 {a} 之后", f"lies after {a} along the line"
-            elif b:
-                zh_why, en_why = f"沿线位于 {b} 之前", f"lies before {b} along the line"
-            else:
-                zh_why = "不大于线路起点里程"
-                en_why = "is not beyond the line's start chainage"
+            continue  # a post at the very start adds nothing to the calibration
+        li = ok_lines[pos[line_id]]
+        breaks = [
+            ChainBreakSpec(b["back_m"], b["ahead_m"])
+            for b in break_rows
+            if b["line"] == line_id and b["back_m"] != b["ahead_m"]
+        ]
+        found, bad = _posts_along(
+            line_rows[li],
+            line_geoms[li],
+            loc.measure[js],
+            np.array([post_rows[usable[j]]["chainage_m"] for j in js], dtype=float),
+            [post_geoms[usable[j]] for j in js],
+            breaks,
+            residual,
+        )
+        out += found
+        drop.setdefault("kmposts", set()).update(usable[js[k]] for k in bad)
+    return out
+
+
+def _posts_along(
+    line_row: Mapping[str, Any],
+    geom: BaseGeometry,
+    measure: np.ndarray,
+    chain: np.ndarray,
+    points: Sequence[BaseGeometry],
+    breaks: Sequence[Any],
+    residual: float,
+) -> tuple[list[Finding], list[int]]:
+    """Order and spacing of one line's posts, given in order of measure.
+
+    Returns the findings and the positions of the posts out of order.
+    """
+    from shapely.ops import substring
+
+    from linerisk.calibration import Calibration, ChainageStatus, longest_increasing
+
+    line_id = line_row["id"]
+    prefix = line_row.get("prefix") or "K"
+    # Continuous chainage needs only the breaks; overlapping breaks are ignored here.
+    specs = tuple(sorted(breaks, key=lambda s: min(s.back, s.ahead)))
+    try:
+        breaks_only = Calibration(np.array([0.0]), np.array([0.0]), specs)
+    except ValueError:
+        breaks_only = Calibration(np.array([0.0]), np.array([0.0]))
+    cont, status = breaks_only.to_continuous(chain, 1)
+    second, _ = breaks_only.to_continuous(chain, 2)
+    start = float(breaks_only.to_continuous(np.array([line_row["start_chainage_m"]]))[0][0])
+    # A post inside a long chain takes the occurrence that keeps the order.
+    previous = start
+    for k in range(len(cont)):
+        if status[k] == ChainageStatus.AMBIGUOUS and cont[k] <= previous < second[k]:
+            cont[k] = second[k]
+        if not np.isnan(cont[k]):
+            previous = cont[k]
+    with np.errstate(invalid="ignore"):
+        beyond = cont > start
+    keep = beyond & longest_increasing(np.where(beyond, cont, np.nan))
+    kept = np.flatnonzero(keep)
+    out: list[Finding] = []
+    bad = np.flatnonzero(~keep).tolist()
+    for k in bad:
+        name = format_chainage(chain[k], prefix=prefix)
+        before, after = kept[kept < k], kept[kept > k]
+        a = format_chainage(chain[before[-1]], prefix=prefix) if len(before) else None
+        b = format_chainage(chain[after[0]], prefix=prefix) if len(after) else None
+        if np.isnan(cont[k]):
+            zh_why, en_why = "位于短链范围内", "lies inside a short chain"
+        elif a and b:
+            zh_why = f"沿线位于 {a} 与 {b} 之间"
+            en_why = f"lies between {a} and {b} along the line"
+        elif a:
+            zh_why, en_why = f"沿线位于 {a} 之后", f"lies after {a} along the line"
+        elif b:
+            zh_why, en_why = f"沿线位于 {b} 之前", f"lies before {b} along the line"
+        else:
+            zh_why, en_why = "不大于线路起点里程", "is not beyond the line's start chainage"
+        out.append(
+            Finding(
+                "kmpost_order",
+                line_id,
+                float(chain[k]),
+                float(chain[k]),
+                f"公里标 {name} 顺序错乱：{zh_why}",
+                f"kilometre post {name} is out of order: it {en_why}",
+                {"kmpost": name, "measure_m": round(float(measure[k]), 1)},
+                points[k],
+                prefix,
+            )
+        )
+    # Spacing: each post kept against the one before (the line start first).
+    m_prev, c_prev, ch_prev = 0.0, start, float(line_row["start_chainage_m"])
+    for k in kept.tolist():
+        dm = float(measure[k]) - m_prev
+        dc = float(cont[k]) - c_prev
+        off = dm - dc
+        if abs(off) > residual:
+            a = format_chainage(ch_prev, prefix=prefix, decimals=0)
+            b = format_chainage(chain[k], prefix=prefix, decimals=0)
             out.append(
                 Finding(
-                    "kmpost_order",
+                    "calibration_residual",
                     line_id,
+                    ch_prev,
                     float(chain[k]),
-                    float(chain[k]),
-                    f"公里标 {name} 顺序错乱：{zh_why}",
-                    f"kilometre post {name} is out of order: it {en_why}",
-                    {"kmpost": name, "measure_m": round(float(measure[k]), 1)},
-                    post_geoms[i],
+                    f"{a} 至 {b} 实测 {dm:,.0f} 米，比里程差 {dc:,.0f} 米"
+                    f"{'长' if off > 0 else '短'} {abs(off):,.0f} 米",
+                    f"from {a} to {b} the line measures {dm:,.0f} m, {abs(off):,.0f} m "
+                    f"{'more' if off > 0 else 'less'} than the chainage says ({dc:,.0f} m)",
+                    {
+                        "measured_m": round(dm, 1),
+                        "nominal_m": round(dc, 1),
+                        "residual_m": round(off, 1),
+                    },
+                    substring(geom, m_prev, float(measure[k])),
                     prefix,
                 )
             )
-        # Spacing: each kept post against the previous one (the line start first).
-        m_prev, c_prev = 0.0, float(start[0])
-        ch_prev = float(line_row["start_chainage_m"])
-        geom = line_geoms[ok_lines[li]]
-        for k in kept:
-            dm = float(measure[k]) - m_prev
-            dc = float(cont[k]) - c_prev
-            off = dm - dc
-            if abs(off) > residual:
-                a = format_chainage(ch_prev, prefix=prefix, decimals=0)
-                b = format_chainage(chain[k], prefix=prefix, decimals=0)
-                more_zh = "长" if off > 0 else "短"
-                more_en = "more" if off > 0 else "less"
-                out.append(
-                    Finding(
-                        "calibration_residual",
-                        line_id,
-                        ch_prev,
-                        float(chain[k]),
-                        f"{a} 至 {b} 实测 {dm:,.0f} 米，比里程差 {dc:,.0f} 米{more_zh} "
-                        f"{abs(off):,.0f} 米",
-                        f"from {a} to {b} the line measures {dm:,.0f} m, {abs(off):,.0f} m "
-                        f"{more_en} than the chainage says ({dc:,.0f} m)",
-                        {
-                            "measured_m": round(dm, 1),
-                            "nominal_m": round(dc, 1),
-                            "residual_m": round(off, 1),
-                        },
-                        shapely.ops.substring(geom, m_prev, float(measure[k])),
-                        prefix,
-                    )
-                )
-            m_prev, c_prev, ch_prev = float(measure[k]), float(cont[k]), float(chain[k])
-    return out
+        m_prev, c_prev, ch_prev = float(measure[k]), float(cont[k]), float(chain[k])
+    return out, bad
 
 
 # --------------------------------------------------------------------------- along the line
@@ -611,7 +667,12 @@ def _stretch(net: Network, li: int, m0: float, m1: float) -> BaseGeometry:
 
 
 def _chainages(net: Network, line_id: str, measures: Sequence[float]) -> list[float]:
-    return [float(c) for c in np.atleast_1d(net.calibration(line_id).chainage_at(np.asarray(measures, dtype=float)))]
+    return [
+        float(c)
+        for c in np.atleast_1d(
+            net.calibration(line_id).chainage_at(np.asarray(measures, dtype=float))
+        )
+    ]
 
 
 def _range_text(a: float, b: float, prefix: str) -> str:
@@ -638,7 +699,6 @@ def _polygon_intervals(
         return []
     lengths = shapely.length(pieces[sel])
     starts = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
-    start_of = dict(zip(sel.tolist(), starts.tolist(), strict=True))
     polys = np.asarray(polygons, dtype=object)
     tree = shapely.STRtree(pieces[sel])
     hit_poly, hit_piece = tree.query(polys, predicate="intersects")
@@ -658,7 +718,7 @@ def _polygon_intervals(
         on = piece_geoms[k]
         a = shapely.line_locate_point(on, shapely.get_point(parts, 0))
         b = shapely.line_locate_point(on, shapely.get_point(parts, -1))
-        base = np.array([start_of[int(sel[q])] for q in cross_piece[k]], dtype=float)
+        base = starts[cross_piece[k]]
         for lo, hi, p in zip(
             (base + np.minimum(a, b)).tolist(),
             (base + np.maximum(a, b)).tolist(),
@@ -669,7 +729,9 @@ def _polygon_intervals(
     return _merge_per_owner(found)
 
 
-def _merge_per_owner(intervals: Iterable[tuple[float, float, Any]]) -> list[tuple[float, float, Any]]:
+def _merge_per_owner(
+    intervals: Iterable[tuple[float, float, Any]],
+) -> list[tuple[float, float, Any]]:
     by_owner: dict[Any, list[tuple[float, float]]] = {}
     for lo, hi, owner in intervals:
         by_owner.setdefault(owner, []).append((lo, hi))
@@ -783,8 +845,7 @@ def _coverage_findings(net: Network, line_id: str) -> list[Finding]:
                     c0,
                     c1,
                     f"{rng} 同时属于{len(names)}个{zh}：{'、'.join(names)}（{b - a:,.0f} 米）",
-                    f"{rng} is claimed by {len(names)} {en}s: {', '.join(names)} "
-                    f"({b - a:,.0f} m)",
+                    f"{rng} is claimed by {len(names)} {en}s: {', '.join(names)} ({b - a:,.0f} m)",
                     {"claimed_by": names, "length_m": round(b - a, 1)},
                     _stretch(net, li, a, b),
                     line.prefix,
@@ -848,22 +909,30 @@ def _fence_findings(reg: Register, net: Network, line_id: str, fence_gap: float)
             )
     damaged = [(f, m) for f, m in zip(fences, ends, strict=True) if f.condition.value == "damaged"]
     if damaged:
+        from linerisk.register import OPEN_STATUSES
+        from linerisk.store.base import RiskQuery
+
         radius = reg.settings.duplicate_radius_m
-        open_fence_risks = reg.risks(status="open", category="fence_damage", line=line_id)
+        open_fence_risks = reg.store.find_risks(
+            RiskQuery(statuses=OPEN_STATUSES, categories=("fence_damage",), line=line_id)
+        )
         for f, (m0, m1) in damaged:
             side = f.side.value
             zh_side, en_side = _SIDES[side]
             meters = float(m1 - m0) if np.isfinite(m0) and np.isfinite(m1) else float("nan")
             risks = [
-                r.id
+                r["id"]
                 for r in open_fence_risks
-                if r.location.side.value == side
-                and f.from_chainage - radius <= r.location.chainage_m <= f.to_chainage + radius
+                if r["side"] == side
+                and f.from_chainage - radius <= r["chainage_m"] <= f.to_chainage + radius
             ]
             rng = _range_text(f.from_chainage, f.to_chainage, line.prefix)
             if risks:
                 listed = "、".join(str(i) for i in risks)
-                zh_reg, en_reg = f"已登记为隐患 {listed}", f"registered as risk {', '.join(map(str, risks))}"
+                zh_reg, en_reg = (
+                    f"已登记为隐患 {listed}",
+                    f"registered as risk {', '.join(map(str, risks))}",
+                )
             else:
                 zh_reg, en_reg = "尚未登记为隐患", "not in the register as a risk"
             out.append(
@@ -961,19 +1030,26 @@ def _chain_break_findings(net: Network, residual: float) -> list[Finding]:
 # --------------------------------------------------------------------------- risks
 
 
-def _stale_findings(reg: Register, net: Network) -> list[Finding]:
-    """Open risks whose stored location or parties differ from the current network."""
-    stale = reg.stale_assignments(network=net)
+def _stale_findings(
+    reg: Register, net: Network, rows: Sequence[Mapping[str, Any]]
+) -> list[Finding]:
+    """Open risks whose stored location or parties differ from the current network.
+
+    The same comparison as :meth:`Register.stale_assignments`, on the risk rows
+    already read (so that a large register is read once)."""
+    from linerisk.errors_zh import translate_error
+    from linerisk.register import OPEN_STATUSES
+
+    open_rows = [r for r in rows if r["status"] in OPEN_STATUSES]
+    stale = reg._changes(open_rows, net)
     if not stale:
         return []
-    from linerisk.store.base import RiskQuery
-
-    rows = {r["id"]: r for r in reg.store.find_risks(RiskQuery(ids=tuple(stale)))}
+    by_id = {r["id"]: r for r in open_rows if r["id"] in stale}
     prefixes = {ln.id: ln.prefix for ln in net.lines}
     out = []
     for rid, change in sorted(stale.items()):
-        row = rows[rid]
-        label = f"{rid}" + (f"（{row['ref']}）" if row.get("ref") else "")
+        row = by_id[rid]
+        label = f"{rid}（{row['ref']}）" if row.get("ref") else f"{rid} "
         label_en = f"{rid}" + (f" ({row['ref']})" if row.get("ref") else "")
         where = shapely.points(row["x"], row["y"])
         prefix = prefixes.get(row["line"], "K")
@@ -984,7 +1060,7 @@ def _stale_findings(reg: Register, net: Network) -> list[Finding]:
                     row["line"],
                     row["chainage_m"],
                     row["chainage_m"],
-                    f"隐患 {label} 按现有线网已无法定位：{change}",
+                    f"隐患 {label}按现有线网已无法定位：{translate_error(change, 'zh')}",
                     f"risk {label_en} can no longer be placed: {change}",
                     {"risk": rid, "problem": change},
                     where,
@@ -993,15 +1069,20 @@ def _stale_findings(reg: Register, net: Network) -> list[Finding]:
             )
             continue
         shown = [k for k in _SHOWN if k in change] or list(change)
-        zh = "；".join(f"{_COLUMN_ZH.get(k, k)}：{_v(change[k][0], '无')} → {_v(change[k][1], '无')}" for k in shown)
-        en = "; ".join(f"{k}: {_v(change[k][0], 'none')} → {_v(change[k][1], 'none')}" for k in shown)
+        zh = "；".join(
+            f"{_COLUMN_ZH.get(k, k)}：{_v(change[k][0], '无')} → {_v(change[k][1], '无')}"
+            for k in shown
+        )
+        en = "; ".join(
+            f"{k}: {_v(change[k][0], 'none')} → {_v(change[k][1], 'none')}" for k in shown
+        )
         out.append(
             Finding(
                 "stale_risk",
                 row["line"],
                 row["chainage_m"],
                 row["chainage_m"],
-                f"隐患 {label} 的登记与现行线网不符（{zh}）",
+                f"隐患 {label}的登记与现行线网不符（{zh}）",
                 f"risk {label_en} is stored with parties the current network no longer gives "
                 f"({en})",
                 {

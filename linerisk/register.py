@@ -1016,7 +1016,7 @@ class Register:
         ``network`` defaults to the register's own.
 
         >>> reg.stale_assignments()                                 # doctest: +SKIP
-        {25: {'police': (None, '天津站派出所'), 'uncovered': ('police', ''), ...}}
+        {25: {'police': (None, '军粮城站派出所'), 'uncovered': ('police', ''), ...}}
         """
         if risk_ids is None:
             query = self.query(status=status) if status is not None else RiskQuery()
@@ -1028,15 +1028,7 @@ class Register:
             missing = [i for i in query.ids or () if i not in found]
             if missing:
                 raise UnknownRiskError(f"there is no risk with id {missing[0]}")
-        out: dict[int, dict[str, tuple[Any, Any]] | str] = {}
-        for row, now in zip(rows, self._recompute_rows(rows, network), strict=True):
-            if isinstance(now, str):
-                out[row["id"]] = now
-                continue
-            changed = self._differences(row, now)
-            if changed:
-                out[row["id"]] = changed
-        return out
+        return self._changes(rows, network)
 
     def reassign(self, risk_ids: Iterable[int], *, by: str, note: str = "") -> list[int]:
         """Recompute the location, parties and zone of risks from what was reported,
@@ -1049,28 +1041,30 @@ class Register:
         """
         if not str(by or "").strip():
             raise LineriskError("every change needs the actor who made it (by)")
-        ids = [int(i) for i in risk_ids]
+        ids = sorted({int(i) for i in risk_ids})
         if not ids:
             return []
         now = dt.datetime.now(self.settings.tzinfo)
-        changed: list[int] = []
         with self.store.transaction():
-            rows = {r["id"]: r for r in self.store.find_risks(RiskQuery(ids=tuple(ids)))}
+            rows = self.store.find_risks(RiskQuery(ids=tuple(ids)))
+            found = {r["id"]: r for r in rows}
             for rid in ids:
-                if rid not in rows:
+                if rid not in found:
                     raise UnknownRiskError(f"there is no risk with id {rid}")
-            ordered = [rows[rid] for rid in sorted(rows)]
-            for row, new in zip(ordered, self._recompute_rows(ordered, None), strict=True):
-                if isinstance(new, str):
-                    raise ReferencingError(f"risk {row['id']} can no longer be placed: {new}")
-                diff = self._differences(row, new)
-                if not diff:
+            changes = self._changes(rows, None)
+            lost = [(rid, d) for rid, d in sorted(changes.items()) if isinstance(d, str)]
+            if lost:
+                raise ReferencingError(f"risk {lost[0][0]} can no longer be placed: {lost[0][1]}")
+            for rid, diff in sorted(changes.items()):
+                if isinstance(diff, str):  # pragma: no cover - refused above
                     continue
-                changes = {k: v for k, v in new.items() if k not in ("x", "y")}
-                changes["updated_at"] = _iso(now)
-                self.store.update_risk(row["id"], changes, xy=(new["x"], new["y"]))
+                row = found[rid]
+                now_values = {k: new for k, (_old, new) in diff.items()}
+                xy = (now_values.pop("x", row["x"]), now_values.pop("y", row["y"]))
+                now_values["updated_at"] = _iso(now)
+                self.store.update_risk(rid, now_values, xy=xy)
                 self._append(
-                    row["id"],
+                    rid,
                     at=now,
                     actor=str(by).strip(),
                     action=Action.EDIT,
@@ -1079,108 +1073,125 @@ class Register:
                     note=note,
                     data={
                         "from": {k: old for k, (old, _new) in diff.items()},
-                        "to": {k: value for k, (_old, value) in diff.items()},
+                        "to": {k: new for k, (_old, new) in diff.items()},
                     },
                     now=now,
                 )
-                changed.append(row["id"])
-        return changed
+        return sorted(changes)
 
-    def _recompute_rows(
+    def _changes(
         self, rows: Sequence[Mapping[str, Any]], network: Network | None
-    ) -> list[dict[str, Any] | str]:
-        """Location columns of stored risk rows as ``network`` gives them now, or why not."""
+    ) -> dict[int, dict[str, tuple[Any, Any]] | str]:
+        """Per stored risk row: the location columns that the network now gives
+        differently (metres to within 5 cm), or why it can no longer be placed.
+        Array-at-a-time, like :meth:`add_risks`."""
         import numpy as np
 
         from linerisk.network import Referenced
+        from linerisk.riskrows import risk_columns
 
         net = network if network is not None else self.network
         n = len(rows)
-        out: list[dict[str, Any] | str] = ["" for _ in range(n)]
+        out: dict[int, dict[str, tuple[Any, Any]] | str] = {}
         if not n:
             return out
         known = {ln.id for ln in net.lines}
-        by_xy = [i for i, r in enumerate(rows) if r["located_by"] != "chainage"]
-        by_chainage = []
-        for i, r in enumerate(rows):
-            if r["located_by"] == "chainage":
-                if r["line"] in known:
-                    by_chainage.append(i)
-                else:
-                    out[i] = f"line {r['line']} is no longer in the register"
-        groups: list[tuple[list[int], Referenced]] = []
-        if by_xy:
-            xs = np.array([rows[i]["x"] for i in by_xy], dtype=float)
-            ys = np.array([rows[i]["y"] for i in by_xy], dtype=float)
-            groups.append((by_xy, net.reference(xs, ys)))
-        if by_chainage:
+        by_xy = np.array([r["located_by"] != "chainage" for r in rows], dtype=bool)
+        lost = np.array(
+            [not b and r["line"] not in known for r, b in zip(rows, by_xy, strict=True)]
+        )
+        for i in np.flatnonzero(lost):
+            out[rows[i]["id"]] = f"line {rows[i]['line']} is no longer in the register"
+        sub = np.flatnonzero(~lost)
+        sub_xy = by_xy[sub]
+        located = placed = None
+        if sub_xy.any():
+            pick = sub[sub_xy]
+            located = net.reference(
+                np.array([rows[i]["x"] for i in pick], dtype=float),
+                np.array([rows[i]["y"] for i in pick], dtype=float),
+            )
+        if (~sub_xy).any():
+            pick = sub[~sub_xy]
             args = (
-                [rows[i]["line"] for i in by_chainage],
-                [rows[i]["chainage_m"] for i in by_chainage],
-                [rows[i]["side"] for i in by_chainage],
-                [rows[i]["offset_m"] for i in by_chainage],
+                [rows[i]["line"] for i in pick],
+                [rows[i]["chainage_m"] for i in pick],
+                [rows[i]["side"] for i in pick],
+                [rows[i]["offset_m"] for i in pick],
             )
             first = net.place(*args, occurrence=1)
             second = net.place(*args, occurrence=2)
             # In a long chain (长链) take the occurrence nearest where the risk was.
-            stored = np.array([rows[i]["measure_m"] for i in by_chainage], dtype=float)
+            stored = np.array([rows[i]["measure_m"] for i in pick], dtype=float)
             with np.errstate(invalid="ignore"):
                 take = np.abs(second.measure - stored) < np.abs(first.measure - stored)
-            fields = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
-            chosen = Referenced(
+            names = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
+            placed = Referenced(
                 network=net,
-                **{
-                    f: np.where(take, getattr(second, f), getattr(first, f))
-                    if len(take)
-                    else getattr(first, f)
-                    for f in fields
-                },
+                **{f: np.where(take, getattr(second, f), getattr(first, f)) for f in names},
             )
-            groups.append((by_chainage, chosen))
-        for index, ref in groups:
-            for j, i in enumerate(index):
-                if not ref.ok[j]:
-                    out[i] = ref.problem(j) or "it cannot be placed"
-                    continue
-                r = rows[i]
-                new = _risk_row(
-                    category=r["category"],
-                    severity=Severity(r["severity"]),
-                    status=Status(r["status"]),
-                    location=ref.location(j),
-                    parties=ref.parties(j),
-                    zone=ref.zone(j),
-                    lead=Vertical(r["lead_vertical"]),
-                    found_at=dt.datetime.fromisoformat(r["found_at"]),
-                    found_by=r["found_by"],
-                    deadline=dt.datetime.fromisoformat(r["deadline"]),
-                    located_by=r["located_by"],
-                    description="",
-                    note="",
-                    ref="",
-                    source=None,
-                    updated_at=dt.datetime.now(self.settings.tzinfo),
+        ref = _merge_referenced(net, len(sub), sub_xy, located, placed)
+        ok = ref.ok
+        for k in np.flatnonzero(~ok):
+            out[rows[sub[k]]["id"]] = ref.problem(int(k)) or "it cannot be placed"
+        good = sub[ok]
+        if not len(good):
+            return out
+        names = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
+        ref = Referenced(network=net, **{f: getattr(ref, f)[ok] for f in names})
+        m = len(good)
+        blank: list[Any] = [None] * m
+        columns = risk_columns(
+            ref,
+            category=blank,
+            severity=blank,
+            lead=[Vertical(rows[i]["lead_vertical"]) for i in good],
+            found_at=blank,
+            found_by=blank,
+            deadline=blank,
+            located_by=blank,
+            description=blank,
+            note=blank,
+            ref_code=blank,
+            source=blank,
+            status="",
+            updated_at="",
+        )
+        columns["x"] = np.round(ref.x, 3).tolist()
+        columns["y"] = np.round(ref.y, 3).tolist()
+        metres = (
+            "measure_m",
+            "chainage_m",
+            "offset_m",
+            "zone_width_m",
+            "zone_distance_m",
+            "x",
+            "y",
+        )
+        differs: dict[str, np.ndarray] = {}
+        for key in (*_LOCATION_KEYS, "lead_party", "x", "y"):
+            new = columns[key]
+            old = [rows[i][key] for i in good]
+            if key in metres:
+                a = np.array([np.nan if v is None else v for v in old], dtype=float)
+                b = np.array([np.nan if v is None else v for v in new], dtype=float)
+                with np.errstate(invalid="ignore"):
+                    same = (np.abs(a - b) <= 0.05) | (np.isnan(a) & np.isnan(b))
+            else:
+                same = np.array(
+                    [(o or None) == (v or None) for o, v in zip(old, new, strict=True)],
+                    dtype=bool,
                 )
-                values = {k: new[k] for k in (*_LOCATION_KEYS, "lead_party")}
-                values["x"] = round(float(ref.x[j]), 3)
-                values["y"] = round(float(ref.y[j]), 3)
-                out[i] = values
-        return out
-
-    @staticmethod
-    def _differences(
-        row: Mapping[str, Any], new: Mapping[str, Any]
-    ) -> dict[str, tuple[Any, Any]]:
-        """Columns whose stored value differs from ``new`` (metres to within 5 cm)."""
-        out = {}
-        for key, value in new.items():
-            old = row.get(key)
-            if isinstance(value, float) and isinstance(old, int | float):
-                if abs(float(old) - value) <= 0.05:
-                    continue
-            elif (None if old == "" else old) == (None if value == "" else value):
-                continue
-            out[key] = (old, value)
+            if not same.all():
+                differs[key] = ~same
+        if not differs:
+            return out
+        any_diff = np.logical_or.reduce(list(differs.values()))
+        for k in np.flatnonzero(any_diff).tolist():
+            row = rows[good[k]]
+            out[row["id"]] = {
+                key: (row[key], columns[key][k]) for key, mask in differs.items() if mask[k]
+            }
         return out
 
 

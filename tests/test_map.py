@@ -11,6 +11,7 @@ never run.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import re
@@ -32,6 +33,7 @@ from linerisk.maps import (
     write_meeting_map,
 )
 from linerisk.maps.style import label
+from linerisk.model import Status
 from linerisk.register import Register
 
 SAMPLE_DAY = "2026-11-25"
@@ -70,9 +72,10 @@ def browser():
         if on_ci:
             pytest.fail(f"Chromium is required for the map tests on CI ({CHROMIUM} missing)")
         pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api") if not on_ci else None
-    if sync_api is None:
-        import playwright.sync_api as sync_api
+    if on_ci:
+        import playwright.sync_api as sync_api  # on CI a missing playwright is a failure
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -357,6 +360,37 @@ def test_diagram_of_a_stretch_is_clipped_to_it(reg):
         ("", "K11+000-K11+300"),
         ("军粮城站派出所", "K11+300-K12+500"),
     ]
+
+
+def test_as_of_an_earlier_day_the_map_shows_the_register_as_it_stood(reg):
+    day = "2026-10-15"
+    on = reg.end_of_day(day)
+    payload = map_payload(reg, on=day)
+    risks = payload["risks"]
+    f = {name: i for i, name in enumerate(risks["f"])}
+    statuses = [m.value for m in Status]
+    shown = {row[f["id"]]: (statuses[row[f["st"]]], row[f["od"]]) for row in risks["rows"]}
+    expected = {}
+    for r in reg.risks():
+        if r.found_at > on:
+            continue
+        # replay the history up to that day: status, and the deadline in force
+        events = [e for e in reg.history(r.id) if e.at <= on]
+        status = Status.REPORTED
+        deadline = dt.datetime.fromisoformat(events[0].data["record"]["deadline"])
+        for e in events:
+            status = e.to_status or status
+            if "deadline" in e.data:
+                deadline = dt.datetime.fromisoformat(e.data["deadline"])
+        expected[r.id] = (status.value, int(status.is_open and on > deadline))
+    assert shown == expected
+    assert len(shown) < len(reg.risks())  # some were found later
+    assert any(shown[i][0] != reg.get(i).status.value for i in shown)  # and some moved on since
+    counts = payload["counts"]
+    assert counts["risks_open"] + counts["risks_closed"] == len(expected)
+    # the diagram draws the same day
+    svg = straight_line_diagram(reg, on=day)
+    assert len(re.findall(r"data-risk-id=", svg)) == len(expected)
 
 
 # --------------------------------------------------------------------------- scope

@@ -13,11 +13,11 @@ import shapely
 if os.environ.get("CI") != "true":
     pytest.importorskip("osmium")
 
-import osmium  # noqa: E402
+import osmium
 
-from linerisk.crs import transform_xy  # noqa: E402
-from linerisk.io.osm import PLACEHOLDER, import_osm, read_osm  # noqa: E402
-from linerisk.register import Register  # noqa: E402
+from linerisk.crs import transform_xy
+from linerisk.io.osm import PLACEHOLDER, import_osm, read_osm
+from linerisk.register import Register
 
 CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E, where the test data lies
 ORIGIN = (505_000.0, 4_330_000.0)  # near Tianjin, in EPSG:4548 metres
@@ -274,9 +274,7 @@ def test_import_creates_a_register_in_the_chosen_crs(osm_pbf, tmp_path):
         assert risk.parties.works_section == PLACEHOLDER
 
 
-def test_import_into_an_existing_register_keeps_its_police_areas(
-    osm_pbf, sample_register_path
-):
+def test_import_into_an_existing_register_keeps_its_police_areas(osm_pbf, sample_register_path):
     with Register.open(sample_register_path) as reg:
         before = reg.network
         police = len(before.police_areas)
@@ -297,6 +295,10 @@ def test_read_errors_are_one_sentence(tmp_path):
     empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>', encoding="utf-8")
     with pytest.raises(LineriskError, match="no railway lines"):
         read_osm(empty)
+    broken = tmp_path / "broken.osm.pbf"
+    broken.write_bytes(b"not a pbf file")
+    with pytest.raises(LineriskError, match="cannot read OpenStreetMap file"):
+        read_osm(broken)
 
 
 def test_cli_osm_command_imports_and_reports(osm_pbf, tmp_path, capsys):

@@ -290,9 +290,7 @@ def suggest_crs(x: np.ndarray, y: np.ndarray, register: Register) -> str | None:
             candidates.append(f"EPSG:{4491 + zone - 13}")
     else:
         candidates.append(register.crs)
-        candidates += [f"EPSG:{c}" for c in range(4534, 4555)]
-        candidates += [f"EPSG:{c}" for c in range(4502, 4513)]
-        candidates += [f"EPSG:{c}" for c in range(32643, 32654)]
+        candidates += _projections_near_lines(register)
     best, best_d = None, np.inf
     tree = _lines_tree(register)
     for cand in candidates:
@@ -311,6 +309,24 @@ def suggest_crs(x: np.ndarray, y: np.ndarray, register: Register) -> str | None:
     if best is not None and best_d <= register.settings.max_distance_m:
         return best
     return None
+
+
+def _projections_near_lines(register: Register) -> list[str]:
+    """Metric CRSs without a zone number that surveyors use where the register's lines
+    are: the CGCS2000 3-degree and 6-degree Gauss-Krüger zones and WGS 84 UTM."""
+    from linerisk.crs import choose_metric_crs, transform_xy
+
+    rows, geoms = register.store.read_layer("lines")
+    if not rows:
+        return []
+    centre = shapely.centroid(shapely.union_all(geoms).envelope)
+    lon, lat = (float(v[0]) for v in transform_xy([centre.x], [centre.y], register.crs, WGS84))
+    six = 6 * int(lon // 6) + 3
+    out = [choose_metric_crs(lon, lat)]
+    if 75 <= six <= 135:
+        out.append(f"EPSG:{4502 + (six - 75) // 6}")
+    out.append(f"EPSG:{(32600 if lat >= 0 else 32700) + int((lon + 180) // 6) + 1}")
+    return out
 
 
 def _reproject(
@@ -355,7 +371,6 @@ def _reproject(
 
     geographic = phone is not None or src is None or CRS.from_user_input(src).is_geographic
     if geographic and shape != "lonlat":
-        where = f"{name} has no coordinate system and" if src is None and not phone else name
         if shape == "swapped":
             i = int(np.flatnonzero(np.abs(y) > 90)[0])
             fix = (
@@ -364,7 +379,7 @@ def _reproject(
                 else "write the file as longitude, latitude"
             )
             raise LineriskError(
-                f"{where}: longitude and latitude look swapped (a point has longitude "
+                f"{name}: longitude and latitude look swapped (a point has longitude "
                 f"{x[i]:g} and latitude {y[i]:g}); {fix}"
             )
         guess = suggest_crs(x, y, register)
@@ -469,6 +484,13 @@ def _label_list(labels: Sequence[Any], limit: int = 8) -> str:
     return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
 
 
+def _features(labels: Sequence[Any], one: str, many: str) -> str:
+    """``feature 3 has`` or ``features 3, 5 have``."""
+    if len(labels) == 1:
+        return f"feature {labels[0]} {one}"
+    return f"features {_label_list(labels)} {many}"
+
+
 def _check_geometries(
     kind: str,
     geoms: np.ndarray,
@@ -486,7 +508,7 @@ def _check_geometries(
     missing = [labels[i] for i in np.flatnonzero(~present)]
     if missing and needs:
         raise LayerError(
-            f"{name}: features {_label_list(missing)} have no geometry (null or empty); "
+            f"{name}: {_features(missing, 'has', 'have')} no geometry (null or empty); "
             f"{kind} need one"
         )
     if missing:
@@ -526,7 +548,8 @@ def _check_geometries(
         reason = shapely.is_valid_reason(geoms[invalid[0]])
         bad = [labels[i] for i in invalid]
         raise LayerError(
-            f"{name}: features {_label_list(bad)} have invalid geometries (feature "
+            f"{name}: {_features(bad, 'has an invalid geometry', 'have invalid geometries')} "
+            "(feature "
             f"{labels[invalid[0]]}: {reason}); use --repair to fix them with make_valid"
         )
     for i in invalid:

@@ -142,16 +142,16 @@ class OsmLineReport:
             by = {"name": "按名称", "ref": "按编号"}.get(
                 self.grouped_by, self.grouped_by.replace("route relation ", "线路关系 ")
             )
-            gap_text = f"，补接缺口 {len(self.gaps_m)} 处（{gaps} 米）" if self.gaps_m else "，无缺口"
+            gap_text = (
+                f"，补接缺口 {len(self.gaps_m)} 处（{gaps} 米）" if self.gaps_m else "，无缺口"
+            )
             way = "按里程标定向" if self.oriented_by == "milestones" else "无里程标，按绘制方向"
             return (
                 f"线路 {self.line}（{self.name}，{by}）：{self.ways} 条路段合并为 "
                 f"{self.parts} 段{gap_text}；{rng}，长 {self.length_m:,.0f} 米；"
                 f"公里标 {self.kmposts} 个，{way}"
             )
-        gap_text = (
-            f", {len(self.gaps_m)} gap(s) bridged ({gaps} m)" if self.gaps_m else ", no gaps"
-        )
+        gap_text = f", {len(self.gaps_m)} gap(s) bridged ({gaps} m)" if self.gaps_m else ", no gaps"
         way = (
             "oriented by milestones"
             if self.oriented_by == "milestones"
@@ -172,7 +172,7 @@ class OsmReport:
     taken: Mapping[str, int]
     skipped: Mapping[str, int]
     admin_level: int | None = None
-    #: when no level was asked for: the level chosen, else None
+    #: whether the level was chosen from the data (none was asked for)
     admin_level_chosen: bool = False
 
     def describe(self, lang: str = "zh") -> list[str]:
@@ -181,19 +181,17 @@ class OsmReport:
         out = [ln.describe(lang) for ln in self.lines]
         taken = [f"{COUNT_LABELS[k][0 if zh else 1]} {v}" for k, v in self.taken.items()]
         out.append(("读入：" if zh else "taken: ") + ("，" if zh else ", ").join(taken))
-        skipped = [
-            f"{COUNT_LABELS[k][0 if zh else 1]} {v}" for k, v in self.skipped.items() if v
-        ]
+        skipped = [f"{COUNT_LABELS[k][0 if zh else 1]} {v}" for k, v in self.skipped.items() if v]
         if skipped:
             out.append(("跳过：" if zh else "skipped: ") + ("，" if zh else ", ").join(skipped))
         if self.admin_level is not None:
-            how = ("自动选择" if zh else "chosen from the data") if self.admin_level_chosen else ""
-            out.append(
-                f"社区/村取自 admin_level={self.admin_level} 的行政区{('（' + how + '）') if how else ''}"
-                if zh
-                else f"neighbourhoods from admin_level={self.admin_level}"
-                + (f" ({how})" if how else "")
-            )
+            level = self.admin_level
+            if zh:
+                how = "（自动选择）" if self.admin_level_chosen else ""
+                out.append(f"社区/村取自 admin_level={level} 的行政区{how}")
+            else:
+                how = " (chosen from the data)" if self.admin_level_chosen else ""
+                out.append(f"neighbourhoods from admin_level={level}{how}")
         elif zh:
             out.append("未找到靠近线路的行政区边界：没有导入社区/村")
         else:
@@ -433,6 +431,14 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.where(norm > 0, norm, 1.0)[..., None]
 
 
+def _beside(
+    part: shapely.LineString, chains: Sequence[tuple[np.ndarray, int, list[float]]]
+) -> bool:
+    """Whether the middle of ``part`` lies beside one of the lines already built."""
+    middle = shapely.line_interpolate_point(part, 0.5, normalized=True)
+    return any(shapely.distance(middle, shapely.linestrings(c[0])) < PARALLEL_M for c in chains)
+
+
 def _chains(
     parts: list[np.ndarray],
 ) -> tuple[list[tuple[np.ndarray, int, list[float]]], int]:
@@ -448,17 +454,9 @@ def _chains(
     while remaining:
         seed = remaining.pop(0)
         seed_line = shapely.linestrings(seed)
-        if chains:
-            if shapely.length(seed_line) < MIN_EXTRA_LINE_M or any(
-                shapely.distance(
-                    shapely.line_interpolate_point(seed_line, 0.5, normalized=True),
-                    shapely.linestrings(c[0]),
-                )
-                < PARALLEL_M
-                for c in chains
-            ):
-                skipped += 1
-                continue
+        if chains and (shapely.length(seed_line) < MIN_EXTRA_LINE_M or _beside(seed_line, chains)):
+            skipped += 1  # a second track, or too short to be a line of its own
+            continue
         coords = seed
         used = 1
         gaps: list[float] = []
@@ -544,7 +542,8 @@ def read_osm(
     >>> result = read_osm("tianjin.osm.pbf", admin_level=8)   # doctest: +SKIP
     >>> print("\\n".join(result.report.describe("en")))        # doctest: +SKIP
     """
-    from linerisk.crs import WGS84, choose_metric_crs, transform_xy
+    from linerisk.crs import choose_metric_crs
+    from linerisk.network import Network
 
     path = Path(path)
     if not path.exists():
@@ -564,114 +563,11 @@ def read_osm(
         from linerisk.register import _require_metric
 
         _require_metric(crs)
-
-    def project(coord_lists: list[list[tuple[float, float]]]) -> list[np.ndarray]:
-        if not coord_lists:
-            return []
-        flat = np.array([c for coords in coord_lists for c in coords], dtype=float)
-        x, y = transform_xy(flat[:, 0], flat[:, 1], WGS84, crs)
-        xy = np.column_stack([x, y])
-        cuts = np.cumsum([len(c) for c in coord_lists])[:-1]
-        return np.split(xy, cuts)
-
-    rail_xy = project(raw.rail_coords)
-
-    # Lines: merge each group's ways, join the parts, one line per chain.
-    drafts: list[dict[str, Any]] = []
-    taken_ids: set[str] = set()
-    parallel = 0
-    for group in groups:
-        way_lines = np.array([shapely.linestrings(rail_xy[i]) for i in group.ways], dtype=object)
-        merged = shapely.line_merge(shapely.multilinestrings(way_lines))
-        parts = [shapely.get_coordinates(p) for p in shapely.get_parts(merged)]
-        chains, dropped = _chains(parts)
-        parallel += dropped
-        base = _line_id(group, taken_ids)
-        middles = shapely.line_interpolate_point(way_lines, 0.5, normalized=True)
-        for k, (coords, used, gaps) in enumerate(chains):
-            line_id = base if k == 0 else _unique(f"{base}-{k + 1}", taken_ids)
-            taken_ids.add(line_id)
-            on_chain = shapely.distance(middles, shapely.linestrings(coords)) < 0.5
-            tags = [raw.rail_tags[group.ways[j]] for j in np.flatnonzero(on_chain)]
-            speeds = [s for s in (_maxspeed(t.get("maxspeed")) for t in tags) if s]
-            drafts.append(
-                {
-                    "id": line_id,
-                    "group": group,
-                    "coords": coords,
-                    "ways": len(tags),
-                    "parts": used,
-                    "gaps": tuple(round(g, 1) for g in gaps),
-                    "high_speed": any(t.get("highspeed") == "yes" for t in tags)
-                    or (bool(speeds) and max(speeds) >= 250),
-                }
-            )
-    skipped["parallel_parts"] = parallel
-
-    # Kilometre posts: locate milestones, orient each line, keep posts in order.
-    from linerisk.referencing import LineIndex
-
-    index = LineIndex([shapely.linestrings(d["coords"]) for d in drafts])
-    positions = np.array([_position_m(m[2], m[3]) or np.nan for m in raw.milestones], dtype=float)
-    skipped["milestones_unreadable"] = int(np.isnan(positions).sum())
-    readable = np.flatnonzero(~np.isnan(positions))
-    ms_xy = project([[(m[0], m[1])] for m in raw.milestones])
-    ms_xy = np.array([p[0] for p in ms_xy]).reshape(-1, 2)
-    loc = index.locate(
-        ms_xy[readable, 0] if len(readable) else np.zeros(0),
-        ms_xy[readable, 1] if len(readable) else np.zeros(0),
-        MILESTONE_DISTANCE_M,
-    )
-    skipped["milestones_far"] = int((~loc.found).sum())
-    skipped["milestones_out_of_order"] = 0
-    lines: list[Line] = []
-    kmposts: list[KmPost] = []
-    reports: list[OsmLineReport] = []
-    segments: list[Segment] = []
-    from linerisk.calibration import longest_increasing
-
-    for li, d in enumerate(drafts):
-        coords = d["coords"]
-        length = float(index.lengths[li])
-        mine = np.flatnonzero(loc.line == li)
-        measure = loc.measure[mine]
-        chain = positions[readable[mine]]
-        oriented_by = "as drawn"
-        if len(mine) >= 2 and np.ptp(measure) > 0 and np.ptp(chain) > 0:
-            oriented_by = "milestones"
-            if np.corrcoef(measure, chain)[0, 1] < 0:
-                coords = coords[::-1]
-                measure = length - measure
-        order = np.argsort(measure, kind="stable")
-        measure, chain, mine = measure[order], chain[order], mine[order]
-        keep = longest_increasing(chain)
-        start = 0.0
-        if keep.any():
-            first = int(np.flatnonzero(keep)[0])
-            start = max(0.0, float(chain[first] - measure[first]))
-            keep &= (chain > start) | (measure <= 0.0)
-        skipped["milestones_out_of_order"] += int((~keep).sum())
-        group: _Group = d["group"]
-        line = Line(
-            id=d["id"],
-            name_zh=group.name_zh,
-            name_en=group.name_en,
-            geometry=shapely.linestrings(coords),
-            start_chainage=start,
-            high_speed=d["high_speed"],
-        )
-        lines.append(line)
-        for k in np.flatnonzero(keep):
-            src = readable[mine[k]]
-            kmposts.append(
-                KmPost(line=line.id, chainage=float(chain[k]), geometry=shapely.points(ms_xy[src]))
-            )
-        d["kmposts"] = int(keep.sum())
-        d["oriented_by"] = oriented_by
-
-    from linerisk.network import Network
-
+    drafts, skipped["parallel_parts"] = _drafts(groups, raw, _project(raw.rail_coords, crs))
+    lines, kmposts, post_skips = _lines_and_posts(drafts, raw, crs)
+    skipped |= post_skips
     net = Network(crs=crs, lines=lines, kmposts=kmposts)
+    segments, reports = [], []
     for li, (line, d) in enumerate(zip(lines, drafts, strict=True)):
         c0, c1 = net.chainage_extent(line.id)
         segments.append(
@@ -686,12 +582,11 @@ def read_osm(
                 area_class="other",
             )
         )
-        group = d["group"]
         reports.append(
             OsmLineReport(
                 line=line.id,
-                name=group.name_zh,
-                grouped_by=group.grouped_by,
+                name=d["group"].name_zh,
+                grouped_by=d["group"].grouped_by,
                 ways=d["ways"],
                 parts=d["parts"],
                 gaps_m=d["gaps"],
@@ -702,8 +597,7 @@ def read_osm(
                 oriented_by=d["oriented_by"],
             )
         )
-
-    fences, fence_skips = _fences(net, raw, project(raw.barrier_coords), fence_distance)
+    fences, fence_skips = _fences(net, raw, _project(raw.barrier_coords, crs), fence_distance)
     skipped |= fence_skips
     neighbourhoods, level, chosen, nb_skips = _neighbourhoods(raw, crs, lines, admin_level)
     skipped |= nb_skips
@@ -730,6 +624,116 @@ def read_osm(
         segments=tuple(segments),
         report=report,
     )
+
+
+def _project(coord_lists: list[list[tuple[float, float]]], crs: str) -> list[np.ndarray]:
+    """Longitude/latitude coordinate lists → arrays in ``crs``, in one transformation."""
+    from linerisk.crs import WGS84, transform_xy
+
+    if not coord_lists:
+        return []
+    flat = np.array([c for coords in coord_lists for c in coords], dtype=float)
+    x, y = transform_xy(flat[:, 0], flat[:, 1], WGS84, crs)
+    cuts = np.cumsum([len(c) for c in coord_lists])[:-1]
+    return np.split(np.column_stack([x, y]), cuts)
+
+
+def _drafts(
+    groups: Sequence[_Group], raw: _Raw, rail_xy: Sequence[np.ndarray]
+) -> tuple[list[dict[str, Any]], int]:
+    """Each group's ways merged and joined into lines (not yet oriented)."""
+    drafts: list[dict[str, Any]] = []
+    taken_ids: set[str] = set()
+    parallel = 0
+    for group in groups:
+        way_lines = np.array([shapely.linestrings(rail_xy[i]) for i in group.ways], dtype=object)
+        merged = shapely.remove_repeated_points(
+            shapely.line_merge(shapely.multilinestrings(way_lines))
+        )
+        parts = [shapely.get_coordinates(p) for p in shapely.get_parts(merged)]
+        chains, dropped = _chains(parts)
+        parallel += dropped
+        base = _line_id(group, taken_ids)
+        middles = shapely.line_interpolate_point(way_lines, 0.5, normalized=True)
+        for k, (coords, used, gaps) in enumerate(chains):
+            line_id = base if k == 0 else _unique(f"{base}-{k + 1}", taken_ids)
+            taken_ids.add(line_id)
+            on_chain = shapely.distance(middles, shapely.linestrings(coords)) < 0.5
+            tags = [raw.rail_tags[group.ways[j]] for j in np.flatnonzero(on_chain)]
+            speeds = [s for s in (_maxspeed(t.get("maxspeed")) for t in tags) if s]
+            drafts.append(
+                {
+                    "id": line_id,
+                    "group": group,
+                    "coords": coords,
+                    "ways": len(tags),
+                    "parts": used,
+                    "gaps": tuple(round(g, 1) for g in gaps),
+                    "high_speed": any(t.get("highspeed") == "yes" for t in tags)
+                    or (bool(speeds) and max(speeds) >= 250),
+                }
+            )
+    return drafts, parallel
+
+
+def _lines_and_posts(
+    drafts: list[dict[str, Any]], raw: _Raw, crs: str
+) -> tuple[list[Line], list[KmPost], dict[str, int]]:
+    """Lines oriented and started by their milestones, with the posts kept in order."""
+    from linerisk.calibration import longest_increasing
+    from linerisk.referencing import LineIndex
+
+    index = LineIndex([shapely.linestrings(d["coords"]) for d in drafts])
+    positions = np.array([_position_m(m[2], m[3]) or np.nan for m in raw.milestones], dtype=float)
+    readable = np.flatnonzero(~np.isnan(positions))
+    xy = np.array([p[0] for p in _project([[m[:2]] for m in raw.milestones], crs)]).reshape(-1, 2)
+    loc = index.locate(xy[readable, 0], xy[readable, 1], MILESTONE_DISTANCE_M)
+    skipped = {
+        "milestones_unreadable": int(np.isnan(positions).sum()),
+        "milestones_far": int((~loc.found).sum()),
+        "milestones_out_of_order": 0,
+    }
+    lines: list[Line] = []
+    kmposts: list[KmPost] = []
+    for li, d in enumerate(drafts):
+        coords = d["coords"]
+        mine = np.flatnonzero(loc.line == li)
+        measure = loc.measure[mine]
+        chain = positions[readable[mine]]
+        d["oriented_by"] = "as drawn"
+        if len(mine) >= 2 and np.ptp(measure) > 0 and np.ptp(chain) > 0:
+            d["oriented_by"] = "milestones"
+            if np.corrcoef(measure, chain)[0, 1] < 0:
+                coords = coords[::-1]
+                measure = float(index.lengths[li]) - measure
+        order = np.argsort(measure, kind="stable")
+        measure, chain, mine = measure[order], chain[order], mine[order]
+        keep = longest_increasing(chain)
+        start = 0.0
+        if keep.any():
+            first = int(np.flatnonzero(keep)[0])
+            start = max(0.0, float(chain[first] - measure[first]))
+            keep &= (chain > start) | (measure <= 0.0)
+        skipped["milestones_out_of_order"] += int((~keep).sum())
+        line = Line(
+            id=d["id"],
+            name_zh=d["group"].name_zh,
+            name_en=d["group"].name_en,
+            geometry=shapely.linestrings(coords),
+            start_chainage=start,
+            high_speed=d["high_speed"],
+        )
+        lines.append(line)
+        kmposts += [
+            KmPost(
+                line=line.id,
+                chainage=float(chain[k]),
+                geometry=shapely.points(xy[readable[mine[k]]]),
+            )
+            for k in np.flatnonzero(keep)
+        ]
+        d["kmposts"] = int(keep.sum())
+    return lines, kmposts, skipped
 
 
 # --------------------------------------------------------------------------- fences
@@ -834,9 +838,7 @@ def _neighbourhoods(
     skipped["boundaries_far"] = int((at_level & ~near).sum())
     take = np.flatnonzero(at_level & near)
     tree = shapely.STRtree(polys)
-    inside_pt, inside_area = tree.query(
-        shapely.point_on_surface(polys[take]), predicate="within"
-    )
+    inside_pt, inside_area = tree.query(shapely.point_on_surface(polys[take]), predicate="within")
     parents: dict[int, list[int]] = {}
     for p, a in zip(inside_pt.tolist(), inside_area.tolist(), strict=True):
         parents.setdefault(int(take[p]), []).append(int(a))

@@ -162,6 +162,8 @@ def write_rejects(rejects: Sequence[Reject], path: str | Path, lang: str = "en")
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.time() == dt.time() and value.tzinfo is None:
+        value = value.date()  # a date cell of the workbook
     value = jsonable(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)

@@ -601,7 +601,7 @@ def risk_rows(
             cleared = get(record, "cleared_at")
             cleared = parse_date(cleared, tz) if cleared is not None else None
             history = record.get("history") if "status" not in columns else None
-            if isinstance(history, list) and history:
+            if isinstance(history, list):
                 history = _check_history(history, found_at, tz)
                 status, reason = _status_of_history(history), None
             else:
@@ -632,8 +632,8 @@ def risk_rows(
             point = points[i] if points is not None else None
             how = locate_by
             if how == "auto":
-                stated = get(record, "located_by")
-                if stated in ("chainage", "coordinates"):
+                stated = _LOCATED_BY.get(norm_value(get(record, "located_by") or ""))
+                if stated is not None:
                     how = stated
                 else:
                     how = "coordinates" if point is not None else "chainage"
@@ -740,13 +740,22 @@ def risk_rows(
         more = "" if len(mismatched) <= 10 else f" (+{len(mismatched) - 10})"
         notes.append(
             Message(
-                f"rows {shown}{more}: the responsible unit in the file is none of the parties "
-                "the register finds there (the file's value is kept in each risk's source)",
+                f"{'row' if len(mismatched) == 1 else 'rows'} {shown}{more}: the responsible "
+                "unit in the file is none of the parties the register finds there (the file's "
+                "value is kept in each risk's source)",
                 f"第 {shown}{more} 行：文件中的责任单位与台账按位置确定的责任单位均不一致"
                 "（原值保留在隐患的来源记录中）",
             )
         )
     return ParsedRisks(items, rejects, notes)
+
+
+_LOCATED_BY = {
+    "chainage": "chainage",
+    "里程": "chainage",
+    "coordinates": "coordinates",
+    "坐标": "coordinates",
+}
 
 
 def _text(value: Any) -> str:

@@ -363,6 +363,45 @@ def _points_of(register: Register, risks: Iterable[Risk], on_dt: dt.datetime, la
     return out
 
 
+def _points_of_rows(register: Register, rows: Sequence[dict], on_dt: dt.datetime, lang: str,
+                    titles: bool) -> list[DiagramPoint]:  # fmt: skip
+    """Diagram points from store rows as of ``on_dt`` (see ``risk_rows_as_of``)."""
+    catalog = register.settings.categories
+    labels = {c.key: c.label(lang) for c in catalog}
+    out = []
+    for r in rows:
+        status = Status(r["status"])
+        od = status.is_open and on_dt > dt.datetime.fromisoformat(r["deadline"])
+        tip = ""
+        if titles:
+            parts = [
+                r["ref"] or f"#{r['id']}",
+                labels.get(r["category"], r["category"]),
+                r["chainage"],
+                label("side_left" if r["side"] == "left" else "side_right", lang),
+                f"{r['offset_m']:.0f} m",
+                status.label(lang),
+            ]
+            if od:
+                parts.append(label("overdue", lang))
+            tip = " · ".join(parts)
+        out.append(
+            DiagramPoint(
+                int(r["id"]),
+                r["line"],
+                float(r["measure_m"]),
+                r["side"],
+                float(r["offset_m"]),
+                status.value,
+                r["severity"],
+                od,
+                not status.is_open,
+                tip,
+            )
+        )
+    return out
+
+
 def straight_line_diagram(
     register: Register,
     scope: Scope | None = None,
@@ -379,7 +418,9 @@ def straight_line_diagram(
     Risk symbols carry ``data-risk-id``; band rectangles carry ``data-band``
     (``police``, ``local``, ``railway``), ``data-party`` (empty for a gap)
     and ``data-from``/``data-to`` in chainage metres. ``on`` is the as-of day
-    for overdue marks (default now). ``titles=False`` leaves out the hover
+    for overdue marks (default now): each risk is drawn in the state its
+    history records by the end of that day, and risks found later are left
+    out, unless ``risks`` gives the risks to draw. ``titles=False`` leaves out the hover
     text of each risk; ``heading=False`` leaves out the title line, for a page
     that has its own heading.
     """
@@ -389,8 +430,12 @@ def straight_line_diagram(
     scope = scope or resolve_scope(net)
     on_dt = register.end_of_day(on) if on is not None else dt.datetime.now(register.settings.tzinfo)
     if risks is None:
-        risks = scope.select(register.risks())
-    points = _points_of(register, risks, on_dt, lang, titles)
+        from linerisk.maps.scope import risk_rows_as_of
+
+        points = _points_of_rows(register, risk_rows_as_of(register, scope, on_dt), on_dt, lang,
+                                 titles)  # fmt: skip
+    else:
+        points = _points_of(register, risks, on_dt, lang, titles)
     svg, _coords = diagram_svg(
         register, scope, points, lang=lang, on_dt=on_dt, heading=heading, width=width
     )

@@ -19,6 +19,8 @@ is the one the scope was chosen by.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +31,13 @@ import shapely
 from linerisk.calibration import ChainageStatus
 from linerisk.chainage import format_chainage, parse_chainage
 from linerisk.errors import LineriskError
+from linerisk.model import Status as _Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from linerisk.model import Risk
     from linerisk.network import Network
 
-__all__ = ["Scope", "ScopeRange", "resolve_scope", "risks_in_scope"]
+__all__ = ["Scope", "ScopeRange", "resolve_scope", "risk_rows_as_of", "risks_in_scope"]
 
 #: ranges closer than this (metres along the line) are merged into one
 _MERGE_M = 1.0
@@ -358,3 +361,52 @@ def resolve_scope(
 def risks_in_scope(register, scope: Scope) -> list[Risk]:
     """The register's risks (every status) that belong to ``scope``, by id."""
     return scope.select(register.risks())
+
+
+_DEADLINE = re.compile(r'"deadline":"([^"]+)"')
+
+
+def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, Any]]:
+    """The scope's risks as they stood at ``on``, as store rows with their history.
+
+    A risk found after ``on`` is left out. Each row's ``status``, ``deadline``
+    and ``cleared_at`` are those its history records by ``on`` (a reopened
+    risk carries the fresh deadline it was given), and ``events`` holds its
+    event rows up to ``on``, oldest first. Locations and parties are the
+    register's current ones. Open risks come first, then by id.
+
+    Rows rather than :class:`~linerisk.model.Risk` objects, and one pass over
+    the event log, so that a map of thousands of risks stays quick.
+    """
+    rows = scope.select_rows(register.store.find_risks(register.query()))
+    ids = {r["id"] for r in rows}
+    events: dict[int, list[dict[str, Any]]] = {}
+    for ev in register.store.iter_events():
+        if ev["risk_id"] in ids:
+            events.setdefault(ev["risk_id"], []).append(ev)
+    out = []
+    for row in rows:
+        if dt.datetime.fromisoformat(row["found_at"]) > on:
+            continue
+        seen = [e for e in events.get(row["id"], ()) if dt.datetime.fromisoformat(e["at"]) <= on]
+        status = row["status"]
+        deadline = row["deadline"]
+        cleared = row["cleared_at"]
+        if seen:
+            status, cleared = "reported", None
+            for e in seen:
+                if e["to_status"]:
+                    status = e["to_status"]
+                    if status == "cleared":
+                        cleared = e["at"]
+                match = _DEADLINE.search(e["data"] or "")
+                if match:
+                    deadline = match[1]
+            if status != "cleared":
+                cleared = None
+        out.append(
+            {**row, "status": status, "deadline": deadline, "cleared_at": cleared, "events": seen}
+        )
+    is_open = {s.value for s in _Status if s.is_open}
+    out.sort(key=lambda r: (r["status"] not in is_open, r["id"]))
+    return out

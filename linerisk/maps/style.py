@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from html import escape
 
-from linerisk.model import Severity, Status
+from linerisk.model import Status
 
 __all__ = [
     "FENCE_STYLES",
@@ -357,11 +357,3 @@ def _text_on(colour: str) -> str:
     """Black or white, whichever reads better on ``colour`` (#rrggbb)."""
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
-
-
-def severity_keys() -> list[str]:
-    return [s.value for s in Severity]
-
-
-def status_keys() -> list[str]:
-    return [s.value for s in Status]

@@ -1,0 +1,373 @@
+"""The existing spreadsheet register (隐患台账 in Excel) comes into the register: cells as
+stations write them, placement by chainage, statuses replayed through the lifecycle,
+and the rows that cannot be placed listed for the user to fix."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from linerisk.io.importing import import_layer
+from linerisk.io.mapping import FieldMapping
+from linerisk.io.spreadsheet import (
+    parse_category,
+    parse_date,
+    parse_distance,
+    parse_side,
+    parse_status,
+    read_table,
+    status_path,
+)
+from linerisk.model import CategoryCatalog, Status
+from linerisk.sample import sample_dir
+
+WORKBOOK = sample_dir() / "sample_register.xlsx"
+OFFICER = "天津站派出所 王磊"
+TZ = dt.timezone(dt.timedelta(hours=8))
+#: spreadsheet rows of the sample workbook's bad rows, and what each must say
+BAD_ROWS = {
+    9: "unknown line '京山线'",
+    17: "chainage K25+300 is outside line JD",
+    20: "chainage K11+640 does not exist on line JD: it lies inside a short chain",
+    23: "cannot read distance '约三十米'",
+    26: "unknown category '鸟窝'",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
+    monkeypatch.delenv("LINERISK_BY", raising=False)
+
+
+def _run(*args: object, lang: str = "en"):
+    """The CLI through its entry point: (exit code, stdout, stderr)."""
+    from linerisk.cli import main
+
+    runner = CliRunner()
+    with runner.isolation(env={"LINERISK_LANG": lang}) as (out, err, _):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode(), err.getvalue().decode()
+
+
+def _write_xlsx(path: Path, rows: list[list], title: str | None = "某站隐患台账") -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    if title:
+        ws.append([title])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+HEAD = ["序号", "隐患编号", "线别", "里程", "方位", "距线路距离", "隐患类别", "隐患等级"]
+HEAD += ["隐患描述", "发现日期", "发现人", "责任单位", "整改状态", "整改完成日期", "销号日期"]
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+def test_distances_as_stations_write_them():
+    assert parse_distance("30米") == 30
+    assert parse_distance("约30m") == 30
+    assert parse_distance("30") == 30
+    assert parse_distance(12.5) == 12.5
+    assert parse_distance(" 25 m ") == 25
+    assert parse_distance("0.4公里") == 400
+    assert parse_distance("约120米左右") == 120
+    for bad in ("约三十米", "路基坡脚外", "30-50米", -3):
+        with pytest.raises(ValueError, match="cannot read distance"):
+            parse_distance(bad)
+
+
+def test_dates_as_stations_write_them():
+    day = dt.datetime(2026, 8, 3, tzinfo=TZ)
+    for value in (
+        dt.datetime(2026, 8, 3),
+        dt.date(2026, 8, 3),
+        "2026-08-03",
+        "2026/8/3",
+        "2026.8.3",
+        "2026年8月3日",
+        46237,  # Excel's serial number for 2026-08-03
+        20260803,
+    ):
+        assert parse_date(value, TZ) == day, value
+    assert parse_date("2026/8/3 14:20", TZ) == day.replace(hour=14, minute=20)
+    assert parse_date("2026-08-03T14:20+00:00", TZ).utcoffset() == dt.timedelta(0)
+    with pytest.raises(ValueError, match="cannot read date '8月3日'"):
+        parse_date("8月3日", TZ)
+
+
+def test_sides_and_the_configurable_up_down_mapping():
+    words = FieldMapping().side_words()
+    assert [parse_side(v, words) for v in ("左侧", "右", "线路右侧", "left", "R")] == [
+        "left",
+        "right",
+        "right",
+        "left",
+        "right",
+    ]
+    # 上行/下行 (up/down track side): by default left/right of increasing chainage
+    assert parse_side("上行", words) == "left"
+    assert parse_side("下行线", words) == "right"
+    flipped = FieldMapping(sides={"上行": "right", "下行": "left"}).side_words()
+    assert parse_side("上行", flipped) == "right"
+    with pytest.raises(ValueError, match="unknown side '东侧'"):
+        parse_side("东侧", words)
+
+
+def test_categories_by_name_and_synonym():
+    catalog = CategoryCatalog.default()
+    assert parse_category("彩钢瓦", catalog, {}) == "hard_floating_object"
+    assert parse_category("地膜", catalog, {}) == "light_floating_object"
+    assert parse_category("大棚膜", catalog, {}) == "light_floating_object"
+    assert parse_category("垃圾堆积", catalog, {}) == "garbage"
+    assert parse_category("garbage", catalog, {}) == "garbage"
+    assert parse_category("焚烧秸秆", catalog, {}) == "burning"  # contains one synonym
+    assert parse_category("鸟窝", catalog, {"鸟窝": "flood_geology"}) == "flood_geology"
+    with pytest.raises(ValueError, match="matches several categories"):
+        parse_category("彩钢瓦和地膜", catalog, {})
+    with pytest.raises(ValueError, match="unknown category '鸟窝'"):
+        parse_category("鸟窝", catalog, {})
+
+
+def test_statuses_map_to_the_lifecycle():
+    assert parse_status("未整改", {}) == (Status.ASSIGNED, None)
+    assert parse_status("整改中", {}) == (Status.RECTIFYING, None)
+    assert parse_status("已整改", {}) == (Status.AWAITING_RECHECK, None)
+    assert parse_status("已销号", {}) == (Status.CLEARED, None)
+    assert parse_status("重复登记", {}) == (Status.WITHDRAWN, "duplicate")
+    assert parse_status("cleared", {}) == (Status.CLEARED, None)
+    assert parse_status("已处理", {"已处理": "cleared"}) == (Status.CLEARED, None)
+    with pytest.raises(ValueError, match="unknown status '待定'"):
+        parse_status("待定", {})
+    assert status_path(Status.REPORTED, Status.CLEARED) == ["assign", "start", "submit", "clear"]
+    assert status_path(Status.CLEARED, Status.RECTIFYING) == ["reopen", "start"]
+    assert status_path(Status.ASSIGNED, Status.WITHDRAWN) == ["withdraw"]
+    assert status_path(Status.WITHDRAWN, Status.ASSIGNED) is None
+
+
+def test_tables_find_their_header_below_a_title(tmp_path):
+    path = _write_xlsx(
+        tmp_path / "t.xlsx", [["填报单位：天津站派出所"], HEAD, [1, "A1", "津东线"], [], [2]]
+    )
+    table = read_table(path)
+    assert table.columns[:3] == ("序号", "隐患编号", "线别")
+    assert table.rows == [4, 6]  # the spreadsheet's own row numbers; empty rows skipped
+    assert table.records[0]["线别"] == "津东线"
+    with pytest.raises(Exception, match="has no sheet 'x'; its sheets are"):
+        read_table(path, sheet="x")
+
+
+def test_csv_in_utf8_and_in_gbk(tmp_path):
+    text = "里程,侧别,距离,类别\nK5+200,左侧,30米,垃圾\n"
+    for name, enc in (("u.csv", "utf-8-sig"), ("g.csv", "gbk")):
+        (tmp_path / name).write_bytes(text.encode(enc))
+        table = read_table(tmp_path / name)
+        assert table.columns == ("里程", "侧别", "距离", "类别"), name
+        assert table.records == [{"里程": "K5+200", "侧别": "左侧", "距离": "30米", "类别": "垃圾"}]
+        assert table.rows == [2]
+
+
+# ----------------------------------------------------------------------------- the sample
+
+
+def test_sample_workbook_is_what_its_script_writes(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", sample_dir() / "make_workbook.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.write(tmp_path / "again.xlsx")
+    assert out.read_bytes() == WORKBOOK.read_bytes(), "run geodata/make_workbook.py"
+    assert len(module.ROWS) == 30 and len(module.BAD) == 5
+
+
+def test_sample_workbook_imports_with_its_bad_rows_reported(empty_register):
+    reg = empty_register
+    report = import_layer(reg, "risks", WORKBOOK, by=OFFICER)
+    assert (report.read, report.added, len(report.rejected)) == (30, 25, 5)
+    assert {r.row: r.problem for r in report.rejected}.keys() == BAD_ROWS.keys()
+    for r in report.rejected:
+        assert BAD_ROWS[r.row] in r.problem
+        assert r.record["隐患编号"]  # the original row comes with it
+    assert reg.store.count_risks() == 25
+    assert reg.verify().ok
+    by_ref = {r.ref: r for r in reg.risks()}
+    assert not {f"TJ-2026-{n:03d}" for n in (6, 14, 17, 20, 23)} & set(by_ref)
+    counts = {s: sum(r.status.value == s for r in by_ref.values()) for s in ("assigned", "cleared")}
+    assert counts == {"assigned": 10, "cleared": 8}
+    # 整改状态 已销号 with its dates: found, submitted on the rectification date, cleared
+    r = by_ref["TJ-2026-001"]
+    assert r.status is Status.CLEARED
+    assert r.category == "hard_floating_object"  # 彩钢瓦
+    assert r.found_at == dt.datetime(2026, 9, 2, tzinfo=TZ)
+    assert r.cleared_at == dt.datetime(2026, 9, 8, tzinfo=TZ)
+    history = reg.history(r.id)
+    assert [e.action.value for e in history] == ["report", "assign", "start", "submit", "clear"]
+    assert history[3].at == dt.datetime(2026, 9, 6, tzinfo=TZ)
+    assert history[1].actor == OFFICER and "sample_register.xlsx" in history[1].note
+    # 上行 is the left side of increasing chainage; 下行 the right
+    assert by_ref["TJ-2026-004"].location.side.value == "left"
+    assert by_ref["TJ-2026-005"].location.side.value == "right"
+    assert by_ref["TJ-2026-005"].location.offset_m == pytest.approx(120)
+
+
+def test_a_range_is_placed_at_its_midpoint_and_kept_in_provenance(empty_register):
+    reg = empty_register
+    import_layer(reg, "risks", WORKBOOK, by=OFFICER)
+    r = next(r for r in reg.risks() if r.ref == "TJ-2026-003")
+    assert r.location.chainage == "K3+920"  # K3+880~K3+960
+    row = reg.store.find_risks(reg.query(category="fence_damage"))
+    source = json.loads(next(x["source"] for x in row if x["ref"] == "TJ-2026-003"))
+    assert source["chainage_range"] == "K3+880~K3+960"
+    assert source["file"] == "sample_register.xlsx" and source["sheet"] == "隐患台账"
+    assert source["row"] == 6
+    assert source["record"]["里程"] == "K3+880~K3+960"
+    assert source["record"]["责任单位"] == "天津工务段天津东线路工区"
+
+
+def test_a_range_across_the_chain_break_uses_the_midpoint_on_the_ground(tmp_path, empty_register):
+    # K11+600~K11+700 has its nominal midpoint K11+650 inside the short chain
+    # K11+620=K11+660. On the ground the range is 20 m + 40 m long, so its
+    # midpoint lies 10 m past the break: K11+670.
+    path = _write_xlsx(
+        tmp_path / "r.xlsx",
+        [["里程", "侧别", "距离", "类别", "发现人"], ["K11+600~K11+700", "左侧", "20米", "垃圾", "甲"]],
+    )
+    report = import_layer(empty_register, "risks", path, by=OFFICER)
+    assert report.added == 1, report.rejected
+    risk = empty_register.risks()[0]
+    assert risk.location.chainage_m == pytest.approx(11670, abs=0.5)
+    bad = _write_xlsx(
+        tmp_path / "b.xlsx",
+        [["里程", "侧别", "距离", "类别", "发现人"], ["K11+630~K11+900", "左侧", "20米", "垃圾", "甲"]],
+    )
+    report = import_layer(empty_register, "risks", bad, by=OFFICER)
+    assert "starts or ends inside a short chain" in report.rejected[0].problem
+
+
+def test_a_row_is_imported_whole_or_not_at_all(tmp_path, empty_register):
+    rows = [
+        HEAD,
+        [1, "A1", "津东线", "K5+200", "左侧", "30米", "垃圾", "一般", "x", "2026-09-01", "甲", "",
+         "已销号", "2026-08-20", "2026-09-05"],
+        [2, "A2", "津东线", "K6+200", "左侧", "30米", "垃圾", "一般", "x", "2026-13-01", "甲", "",
+         "未整改", None, None],
+        [3, "A3", "津东线", "K7+200", "左侧", "30米", "垃圾", "一般", "x", "2026-09-01", "甲", "",
+         "已撤销", None, None],
+        [4, "A4", "津东线", "K8+200", None, "30米", "垃圾", "一般", "x", "2026-09-01", "甲", "",
+         "未整改", None, None],
+        [5, "A5", "津东线", "K9+200", "右侧", "30米", "垃圾", "一般", "x", "2026-09-01", "甲", "",
+         "未整改", None, None],
+    ]  # fmt: skip
+    report = import_layer(empty_register, "risks", _write_xlsx(tmp_path / "w.xlsx", rows), by="乙")
+    problems = {r.row: r.problem for r in report.rejected}
+    assert problems == {
+        3: "the rectification date 2026-08-20 is before the date found 2026-09-01",
+        4: "cannot read date '2026-13-01'; use YYYY-MM-DD",
+        5: "a withdrawn risk needs a reason (撤销原因): duplicate, not_a_hazard or outside_scope",
+        6: "no side given (左侧/右侧 or 上行/下行)",
+    }
+    assert [r.ref for r in empty_register.risks()] == ["A5"]
+    assert empty_register.store.count_risks() == 1
+
+
+def test_strict_and_dry_run_write_nothing(empty_register):
+    from linerisk.errors import LineriskError
+
+    with pytest.raises(LineriskError, match=r"5 rows cannot be imported \(first, row 9: unknown"):
+        import_layer(empty_register, "risks", WORKBOOK, by=OFFICER, strict=True)
+    report = import_layer(empty_register, "risks", WORKBOOK, by=OFFICER, dry_run=True)
+    assert report.dry_run and report.added == 25 and report.ids == ()
+    assert empty_register.store.count_risks() == 0
+    assert empty_register.verify().ok
+
+
+def test_importing_again_is_refused_row_by_row_then_upsert_updates(tmp_path, empty_register):
+    reg = empty_register
+    import_layer(reg, "risks", WORKBOOK, by=OFFICER)
+    again = import_layer(reg, "risks", WORKBOOK, by=OFFICER)
+    assert again.added == 0
+    assert "ref TJ-2026-001 is already in the register" in again.rejected[0].problem
+    # the station's next edition: TJ-2026-005 has been rectified and cleared, and
+    # TJ-2026-010 was measured again (60 m → 70 m)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(WORKBOOK)
+    ws = wb.active
+    for row in ws.iter_rows(min_row=4):
+        if row[1].value == "TJ-2026-005":
+            row[12].value, row[13].value, row[14].value = "已销号", "2026-10-01", "2026-10-03"
+        if row[1].value == "TJ-2026-010":
+            row[5].value = "70米"
+    wb.save(tmp_path / "next.xlsx")
+    report = import_layer(reg, "risks", tmp_path / "next.xlsx", by=OFFICER, mode="upsert")
+    assert (report.added, report.updated, report.unchanged) == (0, 2, 23)
+    by_ref = {r.ref: r for r in reg.risks()}
+    assert by_ref["TJ-2026-005"].status is Status.CLEARED
+    assert by_ref["TJ-2026-005"].cleared_at == dt.datetime(2026, 10, 3, tzinfo=TZ)
+    assert by_ref["TJ-2026-010"].location.offset_m == pytest.approx(70)
+    assert reg.history(by_ref["TJ-2026-010"].id)[-1].action.value == "move"
+    assert reg.verify().ok
+
+
+def test_open_duplicates_are_rejected_unless_allowed(tmp_path, empty_register):
+    reg = empty_register
+    import_layer(reg, "risks", WORKBOOK, by=OFFICER)
+    rows = [["里程", "侧别", "距离", "类别", "发现人"], ["K5+060", "右侧", "118米", "大棚膜", "甲"]]
+    path = _write_xlsx(tmp_path / "d.xlsx", rows)
+    report = import_layer(reg, "risks", path, by=OFFICER)
+    assert report.added == 0
+    assert "is 10 m away; use risk" in report.rejected[0].problem
+    report = import_layer(reg, "risks", path, by=OFFICER, allow_duplicates=True)
+    assert report.added == 1
+
+
+def test_cli_imports_the_workbook_and_writes_the_rejects(sample_register_path, tmp_path):
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = _run(
+        "--register", sample_register_path, "import", "risks", WORKBOOK,
+        "--by", OFFICER, "--rejects", rejects,
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("imported: risks, 30 read, 25 added")
+    assert "  26: unknown category '鸟窝'" in out
+    with rejects.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["row"]) for r in rows] == sorted(BAD_ROWS)
+    assert rows[0]["线别"] == "京山线" and rows[0]["隐患编号"] == "TJ-2026-006"
+    assert rows[0]["发现日期"] == "2026-09-16"
+    # in Chinese, and the up/down mapping flipped from the command line
+    code, out, err = _run(
+        "--register", sample_register_path, "import", "risks", WORKBOOK, "--by", OFFICER,
+        "--mode", "upsert", "--up-side", "right", "--rejects", rejects, lang="zh",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("导入完成：隐患，读取 30 条，新增 0，更新 7，未变 18")  # 7 上行/下行 rows
+    assert "  第 26 行：未知隐患类别 '鸟窝'" in out
+    with rejects.open(encoding="utf-8-sig") as fh:
+        assert next(csv.reader(fh))[:2] == ["行号", "问题"]
+
+
+def test_cli_needs_to_know_who_imports(sample_register_path):
+    code, out, err = _run("--register", sample_register_path, "import", "risks", WORKBOOK)
+    assert code == 1 and out == ""
+    assert err.startswith("linerisk: who made this change?")
