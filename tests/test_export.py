@@ -82,7 +82,9 @@ def _same_risks(a: Register, b: Register) -> None:
         ("risks.xlsx", "zh"),
     ],
 )
-def test_risks_round_trip_through_every_format(name, lang, sample_register, tmp_path, sample_network):
+def test_risks_round_trip_through_every_format(
+    name, lang, sample_register, tmp_path, sample_network
+):
     out = tmp_path / name
     report = export_layer(sample_register, "risks", out, lang=lang, on=SAMPLE_DAY)
     assert report.count == 48
@@ -205,7 +207,7 @@ def test_cli_export_and_its_refusals(sample_register_path, tmp_path):
     code, stdout, err = run(
         "--register", reg, "export", "risks", "-o", tmp_path / "台账.xlsx", lang="zh"
     )
-    assert code == 0 and stdout.startswith("已导出 隐患台账 48 条到")
+    assert code == 0 and stdout.startswith("已导出隐患 48 条到")
     # the filters are for risks only; a file needs a known format
     code, stdout, err = run(
         "--register", reg, "export", "segments", "-o", tmp_path / "x.csv", "--status", "open"

@@ -82,7 +82,9 @@ def _layer_bytes(reg, kind: str) -> str:
 
 
 def test_columns_are_matched_by_name_short_name_and_chinese_header():
-    cols = resolve_columns("risks", ["里程", "类别", "责任单位", "方位", "距线路距离（米）", "descr"])
+    cols = resolve_columns(
+        "risks", ["里程", "类别", "责任单位", "方位", "距线路距离（米）", "descr"]
+    )
     assert cols == {
         "category": "类别",
         "chainage": "里程",
@@ -176,7 +178,11 @@ def test_zipped_shapefile_with_chinese_columns_imports_with_map(zipped_shapefile
     assert (report.added, report.rejected) == (3, ())
     assert report.columns["responsible_unit"] == "责任单位"  # recognised without --map
     risks = reg.risks()
-    assert [r.category for r in risks] == ["hard_floating_object", "light_floating_object", "garbage"]
+    assert [r.category for r in risks] == [
+        "hard_floating_object",
+        "light_floating_object",
+        "garbage",
+    ]
     assert [r.status.value for r in risks] == ["assigned", "rectifying", "cleared"]
     # placed by its coordinates (the file's CRS), which agree with the stated chainage
     assert [r.location.chainage for r in risks] == ["K4+300", "K9+300", "K16+300"]
@@ -226,17 +232,23 @@ def risk_points(sample_network):
 
 
 def test_cgcs2000_and_its_gauss_kruger_projections(tmp_path, sample_register, risk_points):
-    x, y, lon, lat = risk_points
+    x, y, _lon, _lat = risk_points
     reg = sample_register
     before = {r.id for r in reg.risks()}
     header = ["x", "y", "category", "found_by"]
     for crs in ("EPSG:4490", "EPSG:4527", "EPSG:4548"):
         ex, ey = transform_xy(x, y, CRS, crs)
-        path = _write_csv(tmp_path / "p.csv", header, [[a, b, "burning", "甲"] for a, b in zip(ex, ey)])
+        path = _write_csv(
+            tmp_path / "p.csv",
+            header,
+            [[a, b, "burning", "甲"] for a, b in zip(ex, ey, strict=True)],
+        )
         report = import_layer(reg, "risks", path, crs=crs, dry_run=True, by=OFFICER)
         assert report.added == 3, (crs, report.rejected)
     ex, ey = transform_xy(x, y, CRS, "EPSG:4527")
-    path = _write_csv(tmp_path / "z.csv", header, [[a, b, "burning", "甲"] for a, b in zip(ex, ey)])
+    path = _write_csv(
+        tmp_path / "z.csv", header, [[a, b, "burning", "甲"] for a, b in zip(ex, ey, strict=True)]
+    )
     report = import_layer(reg, "risks", path, crs="EPSG:4527", by=OFFICER)
     added = [r for r in reg.risks() if r.id not in before]
     assert [r.location.chainage for r in added] == ["K5+200", "K8+000", "K15+000"]
@@ -248,9 +260,13 @@ def test_projected_numbers_without_a_crs_are_refused_with_the_fix(
 ):
     x, y, _lon, _lat = risk_points
     header = ["x", "y", "category", "found_by"]
-    plain = _write_csv(tmp_path / "p.csv", header, [[a, b, "burning", "甲"] for a, b in zip(x, y)])
+    plain = _write_csv(
+        tmp_path / "p.csv", header, [[a, b, "burning", "甲"] for a, b in zip(x, y, strict=True)]
+    )
     zoned = _write_csv(
-        tmp_path / "z.csv", header, [[a + 39e6, b, "burning", "甲"] for a, b in zip(x, y)]
+        tmp_path / "z.csv",
+        header,
+        [[a + 39e6, b, "burning", "甲"] for a, b in zip(x, y, strict=True)],
     )
     reg = sample_register_path
     line = refused(
@@ -288,8 +304,14 @@ def test_projected_numbers_without_a_crs_are_refused_with_the_fix(
 def test_swapped_and_far_away_coordinates_are_refused(tmp_path, sample_register_path, risk_points):
     _x, _y, lon, lat = risk_points
     header = ["经度", "纬度", "类别", "发现人"]
-    swapped = _write_csv(tmp_path / "s.csv", header, [[b, a, "垃圾", "甲"] for a, b in zip(lon, lat)])
-    far = _write_csv(tmp_path / "f.csv", header, [[a + 0.8, b, "垃圾", "甲"] for a, b in zip(lon, lat)])
+    swapped = _write_csv(
+        tmp_path / "s.csv", header, [[b, a, "垃圾", "甲"] for a, b in zip(lon, lat, strict=True)]
+    )
+    far = _write_csv(
+        tmp_path / "f.csv",
+        header,
+        [[a + 0.8, b, "垃圾", "甲"] for a, b in zip(lon, lat, strict=True)],
+    )
     reg = sample_register_path
     refused(
         run("--register", reg, "import", "risks", swapped, "--by", OFFICER),
@@ -299,7 +321,9 @@ def test_swapped_and_far_away_coordinates_are_refused(tmp_path, sample_register_
         run("--register", reg, "import", "risks", far, "--by", OFFICER),
         "f.csv lies far from every line of the register: its nearest feature is 53.0 km",
     )
-    zh = refused(run("--register", reg, "import", "risks", far, "--by", OFFICER, lang="zh"), "f.csv")
+    zh = refused(
+        run("--register", reg, "import", "risks", far, "--by", OFFICER, lang="zh"), "f.csv"
+    )
     assert "距台账中所有线路都很远" in zh and "--crs gcj02" in zh
     # GeoJSON says WGS 84; metres in it are refused all the same
     gj = tmp_path / "m.geojson"
@@ -329,8 +353,12 @@ def test_gcj02_and_bd09_are_converted_first(tmp_path, empty_register, risk_point
     header = ["经度", "纬度", "类别", "发现人"]
     glon, glat = wgs84_to_gcj02(lon, lat)
     blon, blat = wgs84_to_bd09(lon, lat)
-    gcj = _write_csv(tmp_path / "g.csv", header, [[a, b, "垃圾", "甲"] for a, b in zip(glon, glat)])
-    bd = _write_csv(tmp_path / "b.csv", header, [[a, b, "垃圾", "甲"] for a, b in zip(blon, blat)])
+    gcj = _write_csv(
+        tmp_path / "g.csv", header, [[a, b, "垃圾", "甲"] for a, b in zip(glon, glat, strict=True)]
+    )
+    bd = _write_csv(
+        tmp_path / "b.csv", header, [[a, b, "垃圾", "甲"] for a, b in zip(blon, blat, strict=True)]
+    )
     report = import_layer(empty_register, "risks", gcj, crs="gcj02", by=OFFICER)
     assert "converted from GCJ-02" in report.messages[0].en
     got = [r.location for r in empty_register.risks()]
@@ -345,7 +373,9 @@ def test_gcj02_and_bd09_are_converted_first(tmp_path, empty_register, risk_point
         "K15+000",
     ]
     # read as WGS 84, the same GCJ-02 positions land a few hundred metres off
-    plain = import_layer(empty_register, "risks", gcj, by=OFFICER, dry_run=True, allow_duplicates=True)
+    plain = import_layer(
+        empty_register, "risks", gcj, by=OFFICER, dry_run=True, allow_duplicates=True
+    )
     assert "read as WGS 84" in plain.messages[0].en and "--crs gcj02" in plain.messages[0].en
 
 

@@ -250,7 +250,10 @@ def test_a_range_across_the_chain_break_uses_the_midpoint_on_the_ground(tmp_path
     # midpoint lies 10 m past the break: K11+670.
     path = _write_xlsx(
         tmp_path / "r.xlsx",
-        [["里程", "侧别", "距离", "类别", "发现人"], ["K11+600~K11+700", "左侧", "20米", "垃圾", "甲"]],
+        [
+            ["里程", "侧别", "距离", "类别", "发现人"],
+            ["K11+600~K11+700", "左侧", "20米", "垃圾", "甲"],
+        ],
     )
     report = import_layer(empty_register, "risks", path, by=OFFICER)
     assert report.added == 1, report.rejected
@@ -258,7 +261,10 @@ def test_a_range_across_the_chain_break_uses_the_midpoint_on_the_ground(tmp_path
     assert risk.location.chainage_m == pytest.approx(11670, abs=0.5)
     bad = _write_xlsx(
         tmp_path / "b.xlsx",
-        [["里程", "侧别", "距离", "类别", "发现人"], ["K11+630~K11+900", "左侧", "20米", "垃圾", "甲"]],
+        [
+            ["里程", "侧别", "距离", "类别", "发现人"],
+            ["K11+630~K11+900", "左侧", "20米", "垃圾", "甲"],
+        ],
     )
     report = import_layer(empty_register, "risks", bad, by=OFFICER)
     assert "starts or ends inside a short chain" in report.rejected[0].problem

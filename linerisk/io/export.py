@@ -103,7 +103,8 @@ _GEOMETRY_TYPE = {
     "fences": "MultiLineString",
     "risks": "Point",
 }
-_KIND_ZH = {
+#: worksheet names (a sheet name cannot hold "/")
+_SHEET_ZH = {
     "lines": "线路",
     "kmposts": "公里标",
     "chain_breaks": "断链",
@@ -132,7 +133,9 @@ class ExportReport:
 
     def summary(self, lang: str = "en") -> str:
         if lang == "zh":
-            return f"已导出 {_KIND_ZH[self.kind]} {self.count} 条到 {self.path}"
+            from linerisk.io.report import KIND_ZH as names
+
+            return f"已导出{names[self.kind]} {self.count} 条到 {self.path}"
         return f"exported {self.count} {self.kind} to {self.path}"
 
 
@@ -432,7 +435,7 @@ def _write_xlsx(
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.title = _KIND_ZH[kind] if lang == "zh" else kind
+    ws.title = _SHEET_ZH[kind] if lang == "zh" else kind
     first = 1
     if kind == "risks":
         today = dt.datetime.now(register.settings.tzinfo).date().isoformat()
@@ -498,9 +501,9 @@ def _field_array(values: list[Any], fmt: str) -> np.ndarray:
 
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
-        if fmt == "shp" or len(present) < len(values):
+        if len(present) < len(values):
             return np.array([np.nan if v is None else int(v) for v in values], dtype=float)
-        return np.array(values, dtype=bool)
+        return np.array(values, dtype=np.int64 if fmt == "shp" else bool)
     if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
         if len(present) == len(values):
             return np.array(values, dtype=np.int64)

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["ImportReport", "Message", "Reject", "jsonable"]
+__all__ = ["KIND_ZH", "ImportReport", "Message", "Reject", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
@@ -96,7 +96,7 @@ class ImportReport:
         if lang == "zh":
             head = "试导入（未写入）" if self.dry_run else "导入完成"
             text = (
-                f"{head}：{_KIND_ZH.get(self.kind, self.kind)}，读取 {self.read} 条，"
+                f"{head}：{KIND_ZH.get(self.kind, self.kind)}，读取 {self.read} 条，"
                 f"新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}，"
                 f"删除 {self.removed}，拒绝 {len(self.rejected)}"
             )
@@ -170,7 +170,8 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-_KIND_ZH = {
+#: the layer kinds in Chinese, for reports
+KIND_ZH = {
     "lines": "线路",
     "kmposts": "公里标",
     "chain_breaks": "断链",

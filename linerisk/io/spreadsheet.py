@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -308,16 +308,28 @@ def parse_side(value: Any, words: Mapping[str, str]) -> str:
     )
 
 
-def parse_category(value: Any, catalog: CategoryCatalog, extra: Mapping[str, str]) -> str:
+def category_words(catalog: CategoryCatalog, extra: Mapping[str, str]) -> dict[str, str]:
+    """Normalised word → category key: the synonyms, ``extra`` and the Chinese names."""
+    table = {norm_value(k): v for k, v in {**CATEGORY_SYNONYMS, **extra}.items()}
+    for c in catalog:
+        table.setdefault(norm_value(c.zh), c.key)
+    return table
+
+
+def parse_category(
+    value: Any,
+    catalog: CategoryCatalog,
+    extra: Mapping[str, str],
+    words: Mapping[str, str] | None = None,
+) -> str:
     """A category key from a key, a Chinese name, a synonym (彩钢瓦, 地膜...) or a
-    value containing exactly one synonym."""
+    value containing exactly one synonym. ``words`` is :func:`category_words`, when
+    the caller has it already."""
     text = str(value).strip()
     if text in catalog:
         return catalog.get(text).key
     norm = norm_value(text)
-    table = {norm_value(k): v for k, v in {**CATEGORY_SYNONYMS, **extra}.items()}
-    for c in catalog:
-        table.setdefault(norm_value(c.zh), c.key)
+    table = words if words is not None else category_words(catalog, extra)
     if norm in table:
         return catalog.get(table[norm]).key
     found = {key for word, key in table.items() if word and word in norm}
@@ -567,6 +579,16 @@ def risk_rows(
             f"unknown way to locate {locate_by!r}; choose one of auto, chainage, coordinates"
         )
 
+    # Registers repeat the same few words thousands of times: parse each once.
+    words = category_words(catalog, mapping.categories)
+    category_of = _memo(lambda v: parse_category(v, catalog, mapping.categories, words))
+    severity_of = _memo(parse_severity)
+    status_of = _memo(lambda v: parse_status(v, mapping.statuses))
+    date_of = _memo(lambda v: parse_date(v, tz))
+    side_of = _memo(lambda v: parse_side(v, side_words))
+    distance_of = _memo(parse_distance)
+    chainage_of = _memo(_chainage)
+
     rejects: list[Reject] = []
     notes: list[Message] = []
     pending: list[dict[str, Any]] = []
@@ -588,18 +610,18 @@ def risk_rows(
             category = get(record, "category")
             if category is None:
                 raise ValueError("no category given")
-            category = parse_category(category, catalog, mapping.categories)
+            category = category_of(category)
             sev = get(record, "severity")
             if sev is None:
                 no_severity += 1
                 sev = "general"
-            severity = parse_severity(sev)
+            severity = severity_of(sev)
             found_at = get(record, "found_at")
-            found_at = parse_date(found_at, tz) if found_at is not None else None
+            found_at = date_of(found_at) if found_at is not None else None
             rectified = get(record, "rectified_at")
-            rectified = parse_date(rectified, tz) if rectified is not None else None
+            rectified = date_of(rectified) if rectified is not None else None
             cleared = get(record, "cleared_at")
-            cleared = parse_date(cleared, tz) if cleared is not None else None
+            cleared = date_of(cleared) if cleared is not None else None
             history = record.get("history") if "status" not in columns else None
             if isinstance(history, list):
                 history = _check_history(history, found_at, tz)
@@ -611,7 +633,7 @@ def risk_rows(
                     no_status += 1
                     status, reason = Status.REPORTED, None
                 else:
-                    status, reason = parse_status(raw_status, mapping.statuses)
+                    status, reason = status_of(raw_status)
                 raw_reason = get(record, "reason")
                 if raw_reason is not None and status is Status.WITHDRAWN:
                     reason = parse_reason(raw_reason)
@@ -659,7 +681,7 @@ def risk_rows(
                 line_id = line_ids.get(key) or line_ids.get(key.lower())
                 if line_id is None:
                     network.line_index(key)  # raises, naming the register's lines
-                metres, rng, chain_text = _chainage(chainage)
+                metres, rng, chain_text = chainage_of(chainage)
                 side = get(record, "side")
                 if side is None:
                     raise ValueError("no side given (左侧/右侧 or 上行/下行)")
@@ -670,8 +692,8 @@ def risk_rows(
                     "line": line_id,
                     "chainage": metres,
                     "range": rng,
-                    "side": parse_side(side, side_words),
-                    "offset": parse_distance(offset),
+                    "side": side_of(side),
+                    "offset": distance_of(offset),
                 }
                 if rng is None:
                     chain_text = None
@@ -756,6 +778,29 @@ _LOCATED_BY = {
     "coordinates": "coordinates",
     "坐标": "coordinates",
 }
+
+
+def _memo(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` remembering its answer (or its error) for each value it has seen."""
+    seen: dict[Any, tuple[bool, Any]] = {}
+
+    def call(value: Any) -> Any:
+        try:
+            key = (type(value), value)
+            hit = seen.get(key)
+        except TypeError:  # an unhashable cell
+            return parse(value)
+        if hit is None:
+            try:
+                hit = (True, parse(value))
+            except (ValueError, LineriskError) as exc:
+                hit = (False, exc)
+            seen[key] = hit
+        if hit[0]:
+            return hit[1]
+        raise hit[1]
+
+    return call
 
 
 def _text(value: Any) -> str:
