@@ -40,6 +40,7 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
     target = out / "register.gpkg"
     building = out / "register.gpkg.building"
     building.unlink(missing_ok=True)
+    env.step("正在用样例数据生成台账" if lang == "zh" else "building the sample register")
     reg = build_sample_register(building)
     reg.close()
     building.replace(target)
@@ -97,6 +98,12 @@ def demo(env: Env, outdir: str, on: str | None) -> None:
         )
         click.echo(tr("register_written", lang, path=target))
         from linerisk.maps import write_diagram, write_meeting_map
+
+        env.step(
+            "正在生成联席会议图、直线图与议程"
+            if lang == "zh"
+            else "writing the map, diagram and agenda"
+        )
 
         html = write_meeting_map(reg, out / "meeting.html", lang=lang, on=on_day, offline=True)
         svg = write_diagram(reg, out / "diagram.svg", lang=lang, on=on_day)
