@@ -332,6 +332,7 @@ class Register:
         times: dict[Any, dt.datetime] = {}
         deadlines: dict[tuple[dt.datetime, Severity], str] = {}
         cat_col, lead_col, sev_col, found_col, by_col, deadline_col = [], [], [], [], [], []
+        found_dts: list[dt.datetime] = []
         for i, row in enumerate(rows):
             try:
                 name = row["category"]
@@ -362,6 +363,7 @@ class Register:
             lead_col.append(cat.lead)
             sev_col.append(sev.value)
             found_col.append(_iso(when))
+            found_dts.append(when)
             by_col.append(by)
             deadline_col.append(deadline)
         ref = self._reference_rows(rows)
@@ -422,17 +424,84 @@ class Register:
             if progress is not None:
                 progress(n, n)
             if events is not None:
-                for rid, history in zip(ids, events, strict=True):
-                    for ev in history:
-                        self.transition(
-                            rid,
-                            ev["action"],
-                            by=ev["by"],
-                            at=ev.get("at"),
-                            note=ev.get("note") or "",
-                            reason=ev.get("reason"),
-                        )
+                self._replay(ids, events, found_dts, sev_col, now)
         return ids
+
+    def _replay(
+        self,
+        ids: Sequence[int],
+        events: Sequence[Sequence[Mapping[str, Any]]],
+        found_at: Sequence[dt.datetime],
+        severities: Sequence[str],
+        now: dt.datetime,
+    ) -> None:
+        """Replay histories of just-added risks, with the rules of :meth:`transition`.
+
+        Done in memory and written at once (one update per risk and one append
+        for all events), inside the caller's transaction.
+        """
+        seq, prev = self.store.event_head()
+        log: list[dict[str, Any]] = []
+        updates: list[tuple[int, dict[str, Any]]] = []
+        recorded = _iso(now)
+        n = len(ids)
+        for i, (rid, history) in enumerate(zip(ids, events, strict=True)):
+            if not history:
+                continue
+            where = f"row {i + 1}: " if n > 1 else ""
+            status = Status.REPORTED
+            last = found_at[i]
+            changes: dict[str, Any] = {}
+            for ev in history:
+                try:
+                    action = Action.parse(ev["action"])
+                    by = str(ev.get("by") or "").strip()
+                    if not by:
+                        raise LineriskError("every change needs the actor who made it (by)")
+                    reason = ev.get("reason")
+                    target = next_status(status, action, reason)
+                    when = self.parse_time(ev.get("at"), now)
+                    if when < last:
+                        raise TransitionError(
+                            f"the change at {_iso(when)} is earlier than the risk's last "
+                            f"recorded event at {_iso(last)}"
+                        )
+                except KeyError as exc:
+                    raise LineriskError(f"{where}missing field {exc.args[0]}") from None
+                except (ValueError, LineriskError) as exc:
+                    raise type(exc)(f"{where}{exc}") from None
+                data: dict[str, Any] = {}
+                if reason:
+                    data["reason"] = reason
+                if target is Status.CLEARED:
+                    changes["cleared_at"] = _iso(when)
+                if action is Action.REOPEN:
+                    changes["cleared_at"] = None
+                    deadline = _iso(self.settings.deadline_for(severities[i], when))
+                    changes["deadline"] = deadline
+                    data["deadline"] = deadline
+                data["recorded_at"] = recorded
+                seq, prev = self._event(
+                    log,
+                    seq,
+                    prev,
+                    risk_id=rid,
+                    at_text=_iso(when),
+                    actor=by,
+                    action=action,
+                    from_status=status,
+                    to_status=target,
+                    note=ev.get("note") or "",
+                    data=data,
+                )
+                status = target
+                last = when
+            changes["status"] = status.value
+            changes["updated_at"] = recorded
+            updates.append((rid, changes))
+        self.store.append_events(log)
+        for rid, changes in updates:
+            self.store.update_risk(rid, changes)
 
     def parse_time(self, value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
         if value is None or value == "":
