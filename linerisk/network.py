@@ -30,7 +30,7 @@ from linerisk.model import (
     Side,
     Zone,
 )
-from linerisk.referencing import BATCH, LineIndex, _map
+from linerisk.referencing import BATCH, LineIndex, built_tree
 from linerisk.settings import Settings
 from linerisk.zones import AREA_CODES, BAND_ORDER
 
@@ -192,7 +192,7 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 
 def _tree(geoms: Sequence[shapely.Geometry]) -> shapely.STRtree | None:
-    return shapely.STRtree(np.asarray(geoms, dtype=object)) if len(geoms) else None
+    return built_tree(np.asarray(geoms, dtype=object)) if len(geoms) else None
 
 
 def _first_hit(
@@ -201,7 +201,8 @@ def _first_hit(
     """Index of the first polygon containing each point (-1 for none).
 
     Candidates come from the tree's bounding boxes; the exact test runs on
-    prepared polygons, in batches on worker threads.
+    prepared polygons. (Not on worker threads: a prepared geometry builds its
+    point-in-area index lazily, which is not safe to race.)
     """
     out = np.full(len(x), -1, dtype=np.int64)
     if tree is None or len(x) == 0:
@@ -220,7 +221,8 @@ def _first_hit(
             out[sel[pt[first]]] = poly[first]
 
     idx = np.arange(len(x))
-    _map(batch, [idx[lo : lo + BATCH] for lo in range(0, len(x), BATCH)])
+    for lo in range(0, len(x), BATCH):
+        batch(idx[lo : lo + BATCH])
     return out
 
 

@@ -32,6 +32,17 @@ _FAR = 1e30
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
+def built_tree(geoms: np.ndarray) -> shapely.STRtree:
+    """An STRtree whose index is built now, not on its first query.
+
+    GEOS builds a tree lazily; two worker threads querying a fresh tree at once
+    would both try to build it.
+    """
+    tree = shapely.STRtree(geoms)
+    tree.query(shapely.points(0.0, 0.0))
+    return tree
+
+
 def _map(fn, items: list) -> list:
     """``[fn(i) for i in items]``, on worker threads when there is more than one item."""
     if len(items) < 2 or WORKERS < 2:
@@ -134,7 +145,7 @@ class LineIndex:
         vert = np.concatenate([[0], np.cumsum(n_vert)[:-1]])
         within = np.arange(n_vert.sum()) - np.repeat(vert, n_vert)
         pieces = shapely.linestrings(coords[piece_start[ring_index] + within], indices=ring_index)
-        self.tree = shapely.STRtree(pieces)
+        self.tree = built_tree(pieces)
         self._vertex_measure = vertex_measure
         self._coords = coords
         self._first = first
