@@ -480,6 +480,15 @@ class GeoPackageStore(Store):
             (table,),
         )
 
+    def _grow_extent(self, table: str, minx: float, miny: float, maxx: float, maxy: float) -> None:
+        """Widen the layer extent in gpkg_contents to take in a new box (no table scan)."""
+        self._write(
+            "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
+            "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
+            "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+            (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table),
+        )
+
     def _update_extent(self, table: str) -> None:
         row = self._conn.execute(
             f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{table}_geom"'
@@ -627,7 +636,11 @@ class GeoPackageStore(Store):
             )
             _run_script(self._conn, _RTREE_INSERT_TRIGGER.format(t="risks", pk="id"))
         if n:
-            self._update_extent("risks")
+            xs = np.asarray(x, float)
+            ys = np.asarray(y, float)
+            self._grow_extent(
+                "risks", float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+            )
             self._touch("risks")
         return list(range(start + 1, start + 1 + n))
 
