@@ -287,6 +287,19 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
+def merge_sections(sections: dict[str, str]) -> dict[str, str]:
+    """Keep the sections of the existing report that this run did not measure."""
+    if not DOC.exists():
+        return sections
+    old: dict[str, str] = {}
+    for chunk in DOC.read_text(encoding="utf-8").split("\n## ")[1:]:
+        title, _nl, body = chunk.partition("\n")
+        old[title.strip()] = body.strip()
+    merged = {t: b for t, b in old.items() if t not in sections and not t.startswith("Commands")}
+    merged.update(sections)
+    return merged
+
+
 def write_report(sections: dict[str, str], command: str) -> None:
     text = [
         "# Performance",
@@ -375,6 +388,9 @@ def main(argv: list[str] | None = None) -> None:
             "Wall time of the whole process, bytecode cached as after installation.\n\n"
             + table(("command", "seconds", "target", "met"), rows)
         )
+    if args.only:
+        # a partial run replaces its own section and keeps the others
+        sections = merge_sections(sections)
     write_report(sections, command)
     print(DOC.read_text(encoding="utf-8"))
 
