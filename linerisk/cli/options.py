@@ -75,6 +75,15 @@ def resolve_actor(by: str | None, register) -> str:
     )
 
 
+from_option = click.option(
+    "--from", "start", default=None, metavar="CHAINAGE", help="From chainage. 起点里程。"
+)
+
+to_option = click.option(
+    "--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。"
+)
+
+
 def risk_filter_options(f):
     """The filters of ``linerisk risk list`` (shared with ``linerisk export``):
     --status, --overdue, --on, --line, --from, --to, --category, --party, --since."""
@@ -91,16 +100,8 @@ def risk_filter_options(f):
             ),
             on_option,
             click.option("--line", default=None, help="Line id. 线路。"),
-            click.option(
-                "--from",
-                "start",
-                default=None,
-                metavar="CHAINAGE",
-                help="From chainage. 起点里程。",
-            ),
-            click.option(
-                "--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。"
-            ),
+            from_option,
+            to_option,
             click.option(
                 "--category",
                 multiple=True,
@@ -140,16 +141,8 @@ def scope_options(f):
     for option in reversed(
         [
             click.option("--line", default=None, help="Line id, for a stretch of line. 线路。"),
-            click.option(
-                "--from",
-                "start",
-                default=None,
-                metavar="CHAINAGE",
-                help="From chainage. 起点里程。",
-            ),
-            click.option(
-                "--to", "end", default=None, metavar="CHAINAGE", help="To chainage. 终点里程。"
-            ),
+            from_option,
+            to_option,
             click.option(
                 "--police",
                 default=None,
