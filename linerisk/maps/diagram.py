@@ -154,15 +154,16 @@ def fence_runs(network: Network, scope: Scope) -> list[FenceRun]:
                     continue
                 ov = rng.overlap(float(m0), float(m1))
                 if ov:
-                    pieces.append((ov[0], ov[1], f))
+                    pieces.append((ov[0], ov[1], f, float(m0), float(m1)))
             pieces.sort(key=lambda t: t[0])
             cursor = rng.from_measure
 
-            for a, b, f in pieces:
+            for a, b, f, f0, f1 in pieces:
                 if a > cursor + 0.5:
                     out.append(_gap(cal, rng, side, cursor, a))
-                c0 = f.from_chainage if a - 0.5 <= float(cal.measure_at(f.from_chainage)) else None
-                c1 = f.to_chainage if b + 0.5 >= float(cal.measure_at(f.to_chainage)) else None
+                # the fence's own chainage where the piece is whole, else the cut's
+                c0 = f.from_chainage if a - 0.5 <= f0 else None
+                c1 = f.to_chainage if b + 0.5 >= f1 else None
                 if c0 is None or c1 is None:
                     cc = cal.chainage_at(np.array([a, b]))
                     c0 = float(cc[0]) if c0 is None else c0
