@@ -399,8 +399,12 @@ def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, A
                     status = e["to_status"]
                     if status == "cleared":
                         cleared = e["at"]
-                # only a reopen sets a new deadline
-                match = _DEADLINE.search(e["data"] or "") if e["action"] == "reopen" else None
+                # the report records the first deadline, a reopen sets a new one
+                match = (
+                    _DEADLINE.search(e["data"] or "")
+                    if e["action"] in ("report", "reopen")
+                    else None
+                )
                 if match:
                     deadline = match[1]
             if status != "cleared":
