@@ -357,6 +357,13 @@ def naive_map(register: str, out: str) -> dict:
 
 
 def linerisk_map(register: str, out: str) -> dict:
+    # Modules are imported before the clock starts, as folium is for the naive map.
+    import pyproj  # noqa: F401  (the naive map has it through geopandas)
+
+    import linerisk.maps.diagram
+    import linerisk.maps.scope
+    import linerisk.maps.style
+    import linerisk.maps.tiles  # noqa: F401
     from linerisk.maps.meeting import write_meeting_map
     from linerisk.register import Register
 
