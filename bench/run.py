@@ -227,7 +227,7 @@ def bench_map(repeats: int) -> list[tuple[str, ...]]:
     try:
         reg = work / "meeting.gpkg"
         built = worker("build_meeting_register", str(reg))
-        naive = repeat("naive_map", [str(reg), str(work / "naive.html")], max(1, repeats // 2))
+        naive = repeat("naive_map", [str(reg), str(work / "naive.html")], repeats)
         ours = repeat("linerisk_map", [str(reg), str(work / "meeting.html")], repeats)
         ready = repeat("page_ready", [str(work / "meeting.html")], repeats)
         speed = naive["seconds"] / ours["seconds"]
