@@ -706,11 +706,19 @@ class GeoPackageStore(Store):
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
         out = []
-        for row in self._conn.execute(sql, params):
-            rec = dict(row)
+        for rec in self._dicts(sql, params):
             rec["x"], rec["y"] = point_xy(rec.pop("geom"))
             out.append(rec)
         return out
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows as dicts, built from plain tuples (much cheaper than sqlite3.Row)."""
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        cur.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
 
     def risks_near(
         self, x: float, y: float, radius: float, category: str, statuses: Sequence[str]
@@ -764,13 +772,11 @@ class GeoPackageStore(Store):
 
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
         if risk_id is None:
-            cur = self._conn.execute(f"SELECT * FROM {EVENTS_TABLE} ORDER BY seq")
+            yield from self._dicts(f"SELECT * FROM {EVENTS_TABLE} ORDER BY seq")
         else:
-            cur = self._conn.execute(
+            yield from self._dicts(
                 f"SELECT * FROM {EVENTS_TABLE} WHERE risk_id = ? ORDER BY seq", (risk_id,)
             )
-        for row in cur:
-            yield dict(row)
 
     # ------------------------------------------------------------------ patrols
 
