@@ -287,15 +287,23 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
-def merge_sections(sections: dict[str, str]) -> dict[str, str]:
-    """Keep the sections of the existing report that this run did not measure."""
+SUMMARY = "Where the targets stand"
+
+
+def merge_sections(
+    sections: dict[str, str], keep_only: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """Keep the sections of the existing report that this run did not measure
+    (only those named in ``keep_only``, when given)."""
     if not DOC.exists():
         return sections
     old: dict[str, str] = {}
     for chunk in DOC.read_text(encoding="utf-8").split("\n## ")[1:]:
         title, _nl, body = chunk.partition("\n")
         old[title.strip()] = body.strip()
-    merged = {t: b for t, b in old.items() if t not in sections and not t.startswith("Commands")}
+    merged = {
+        t: b for t, b in old.items() if t not in sections and (keep_only is None or t in keep_only)
+    }
     merged.update(sections)
     return merged
 
@@ -388,9 +396,9 @@ def main(argv: list[str] | None = None) -> None:
             "Wall time of the whole process, bytecode cached as after installation.\n\n"
             + table(("command", "seconds", "target", "met"), rows)
         )
-    if args.only:
-        # a partial run replaces its own section and keeps the others
-        sections = merge_sections(sections)
+    # A partial run replaces its own section and keeps the others; every run keeps
+    # the hand-written summary of where the targets stand.
+    sections = merge_sections(sections, keep_only=None if args.only else (SUMMARY,))
     write_report(sections, command)
     print(DOC.read_text(encoding="utf-8"))
 
