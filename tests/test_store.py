@@ -352,7 +352,7 @@ def test_a_writer_killed_mid_insert_leaves_the_file_exactly_as_before(sample_reg
     journal = Path(f"{path}-journal")
     before = dump_digest(path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_CHILD, str(path), "6000"],
+        [sys.executable, "-c", KILL_CHILD, str(path), "30000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -366,7 +366,7 @@ def test_a_writer_killed_mid_insert_leaves_the_file_exactly_as_before(sample_reg
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline, "the bulk insert never started writing"
             time.sleep(0.001)
-        time.sleep(0.3)  # well into the transaction: rows and events being written
+        time.sleep(0.1)  # well into the transaction: rows and events being written
         assert proc.poll() is None, "the bulk insert finished before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
