@@ -309,21 +309,27 @@ def merge_sections(
 
 
 def write_report(sections: dict[str, str], command: str) -> None:
+    partial = "--only" in command
     text = [
         "# Performance",
         "",
-        "Measured by `bench/run.py`; every figure below comes from one run of",
+        "Measured by `bench/run.py` (`python bench/run.py` runs every section;",
+        "`--only SECTION` re-runs one and keeps the others). The latest run was",
         "",
         f"```sh\n{command}\n```",
         "",
-        f"on {machine()}, {dt.date.today().isoformat()}. Times are medians of repeated runs,",
-        "each run in a fresh process; peak memory is the peak resident set size of the",
-        "process above what it held once its input was loaded. Baselines are measured in",
-        "the same run on the same data, so the ratios carry over to other machines.",
+        f"on {machine()}, {dt.date.today().isoformat()}."
+        + (" Sections it did not run keep the figures of earlier runs." if partial else ""),
+        "Times are medians of repeated runs, each run in a fresh process; peak memory",
+        "is the peak resident set size of the process above what it held once its",
+        "input was loaded. Baselines are measured in the same run on the same data, so",
+        "the ratios carry over to other machines.",
         "",
     ]
-    for title, body in sections.items():
-        text += [f"## {title}", "", body, ""]
+    order = [SUMMARY] + [t for t in sections if t != SUMMARY]
+    for title in order:
+        if title in sections:
+            text += [f"## {title}", "", sections[title], ""]
     DOC.write_text("\n".join(text).rstrip() + "\n", encoding="utf-8")
 
 
