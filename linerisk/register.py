@@ -792,31 +792,32 @@ class Register:
             row = {"line": line, "chainage": chainage, "side": side, "offset": offset}
         if "x" in row and (row["x"] is None or row["y"] is None):
             raise LineriskError("give both coordinates")
+        from linerisk.riskrows import risk_columns
+
         now = dt.datetime.now(self.settings.tzinfo)
         with self.store.transaction():
             risk = self.get(risk_id)
             ref = self._reference_rows([row])
             ref.raise_for_problems()
-            loc, parties, zone = ref.location(0), ref.parties(0), ref.zone(0)
+            loc = ref.location(0)
             category = self.settings.categories.get(risk.category)
-            new = _risk_row(
-                category=risk.category,
-                severity=risk.severity,
-                status=risk.status,
-                location=loc,
-                parties=parties,
-                zone=zone,
-                lead=category.lead,
-                found_at=risk.found_at,
-                found_by=risk.found_by,
-                deadline=risk.deadline,
-                located_by="coordinates" if "x" in row else "chainage",
-                description=risk.description,
-                note=risk.note,
-                ref=risk.ref,
-                source=None,
-                updated_at=now,
+            columns = risk_columns(
+                ref,
+                category=[risk.category],
+                severity=[risk.severity.value],
+                lead=[category.lead],
+                found_at=[_iso(risk.found_at)],
+                found_by=[risk.found_by],
+                deadline=[_iso(risk.deadline)],
+                located_by=["coordinates" if "x" in row else "chainage"],
+                description=[risk.description or None],
+                note=[risk.note or None],
+                ref_code=[risk.ref or None],
+                source=[None],
+                status=risk.status.value,
+                updated_at=_iso(now),
             )
+            new = {name: values[0] for name, values in columns.items()}
             changes = {
                 k: new[k]
                 for k in (
@@ -1361,63 +1362,6 @@ def _merge_referenced(
         out[~by_xy] = b
         merged[name] = out
     return Referenced(network=net, **merged)
-
-
-def _risk_row(
-    *,
-    category: str,
-    severity: Severity,
-    status: Status,
-    location: Location,
-    parties: Parties,
-    zone: Zone,
-    lead: Vertical,
-    found_at: dt.datetime,
-    found_by: str,
-    deadline: dt.datetime,
-    located_by: str,
-    description: str,
-    note: str,
-    ref: str,
-    source: Any,
-    updated_at: dt.datetime,
-) -> dict[str, Any]:
-    return {
-        "ref": ref or None,
-        "category": category,
-        "severity": severity.value,
-        "status": status.value,
-        "line": location.line,
-        "measure_m": round(location.measure_m, 3),
-        "chainage_m": round(location.chainage_m, 3),
-        "chainage": location.chainage,
-        "side": location.side.value,
-        "offset_m": round(location.offset_m, 2),
-        "segment": parties.segment,
-        "works_section": parties.works_section,
-        "workshop": parties.workshop,
-        "work_area": parties.work_area,
-        "police": parties.police,
-        "district": parties.district,
-        "street_office": parties.street_office,
-        "community": parties.community,
-        "uncovered": ",".join(v.value for v in parties.uncovered),
-        "area_class": zone.area_class.value if zone.area_class else None,
-        "zone_width_m": zone.width_m,
-        "zone_distance_m": round(zone.distance_m, 2),
-        "band": zone.band.value,
-        "lead_vertical": lead.value,
-        "lead_party": parties.party(lead),
-        "found_at": _iso(found_at),
-        "found_by": found_by,
-        "deadline": _iso(deadline),
-        "cleared_at": None,
-        "updated_at": _iso(updated_at),
-        "located_by": located_by,
-        "description": description or None,
-        "note": note or None,
-        "source": None if source is None else _json(source),
-    }
 
 
 def _event_record(row: Mapping[str, Any], x: float, y: float) -> dict[str, Any]:
