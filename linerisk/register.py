@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -873,7 +873,20 @@ class Register:
         and withdrawn); ``overdue_on`` keeps open risks past their deadline at
         the end of that day.
         """
-        return [risk_from_row(r) for r in self._query_rows(**locals_without_self(locals()))]
+        query = self.query(
+            status=status,
+            category=category,
+            line=line,
+            chainage_from=chainage_from,
+            chainage_to=chainage_to,
+            party=party,
+            police=police,
+            since=since,
+            overdue_on=overdue_on,
+            bbox=bbox,
+            limit=limit,
+        )
+        return [risk_from_row(r) for r in self.store.find_risks(query)]
 
     def _query_rows(self, **filters: Any) -> list[dict[str, Any]]:
         return self.store.find_risks(self.query(**filters))
@@ -1290,10 +1303,6 @@ _LOCATION_KEYS = (
 )
 
 
-def locals_without_self(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k != "self"}
-
-
 def _parse_day(text: str) -> dt.date | dt.datetime:
     try:
         if len(text) == 10:
@@ -1448,12 +1457,6 @@ def event_from_row(row: Mapping[str, Any]) -> Event:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
-
-
-def iter_risk_dicts(risks: Iterable[Risk]) -> Iterator[dict[str, Any]]:
-    """Flat records of risks (the stable JSON keys)."""
-    for r in risks:
-        yield risk_record(r)
 
 
 def risk_record(risk: Risk, on: dt.datetime | None = None, crs: str | None = None) -> dict:

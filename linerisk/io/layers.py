@@ -8,7 +8,7 @@ record to a model object; errors name the file and the feature.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +252,3 @@ def _crs_from_lines(layer: Layer) -> str:
     centre = shapely.centroid(shapely.union_all(geoms).envelope)
     lon, lat = transform_xy([centre.x], [centre.y], layer.crs, WGS84)
     return choose_metric_crs(float(lon[0]), float(lat[0]))
-
-
-def records_only(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(r) for r in records]
