@@ -12,6 +12,7 @@ import attrs
 import numpy as np
 
 from linerisk.chainage import format_chainage
+from linerisk.convert import as_float
 
 __all__ = ["Calibration", "ChainBreakSpec", "ChainageStatus", "longest_increasing"]
 
@@ -34,8 +35,8 @@ class ChainBreakSpec:
     ``ahead < back`` a long chain (chainages between occur twice).
     """
 
-    back: float = attrs.field(converter=float)
-    ahead: float = attrs.field(converter=float)
+    back: float = attrs.field(converter=as_float)
+    ahead: float = attrs.field(converter=as_float)
 
     @property
     def jump(self) -> float:

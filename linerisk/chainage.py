@@ -23,6 +23,8 @@ import re
 
 import attrs
 
+from linerisk.convert import as_float
+
 __all__ = ["Chainage", "ChainageRange", "format_chainage", "parse_chainage", "parse_chainage_range"]
 
 #: names that live in :mod:`linerisk.calibration` (numpy), imported on first use
@@ -61,7 +63,7 @@ class Chainage:
     'K12+345.5'
     """
 
-    metres: float = attrs.field(converter=float)
+    metres: float = attrs.field(converter=as_float)
     prefix: str = attrs.field(default="K")
 
     @metres.validator

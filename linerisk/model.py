@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from linerisk.chainage import Chainage, format_chainage
+from linerisk.convert import as_bool, as_float, as_int, as_tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from shapely.geometry.base import BaseGeometry
@@ -265,7 +266,7 @@ class CategoryCatalog:
     'garbage'
     """
 
-    categories: tuple[Category, ...] = attrs.field(converter=tuple)
+    categories: tuple[Category, ...] = attrs.field(converter=as_tuple)
 
     @categories.validator
     def _unique(self, _a: attrs.Attribute, value: tuple[Category, ...]) -> None:
@@ -375,10 +376,10 @@ class Line:
     name_zh: str = attrs.field(validator=_non_empty)
     name_en: str = attrs.field(validator=_non_empty)
     geometry: BaseGeometry = attrs.field(validator=_geom_of("LineString"))
-    start_chainage: float = attrs.field(converter=float, validator=_non_negative)
-    high_speed: bool = attrs.field(default=False, converter=bool)
+    start_chainage: float = attrs.field(converter=as_float, validator=_non_negative)
+    high_speed: bool = attrs.field(default=False, converter=as_bool)
     design_speed_kmh: int | None = None
-    tracks: int = attrs.field(default=1, converter=int)
+    tracks: int = attrs.field(default=1, converter=as_int)
     prefix: str = "K"
 
     @tracks.validator
@@ -395,7 +396,7 @@ class KmPost:
     """A kilometre post (公里标): a point of known chainage on a line."""
 
     line: str = attrs.field(validator=_non_empty)
-    chainage: float = attrs.field(converter=float, validator=_non_negative)
+    chainage: float = attrs.field(converter=as_float, validator=_non_negative)
     geometry: BaseGeometry = attrs.field(validator=_geom_of("Point"))
 
 
@@ -404,8 +405,8 @@ class ChainBreak:
     """A chain break (断链): chainage jumps from ``back`` to ``ahead`` at one point."""
 
     line: str = attrs.field(validator=_non_empty)
-    back: float = attrs.field(converter=float, validator=_non_negative)
-    ahead: float = attrs.field(converter=float, validator=_non_negative)
+    back: float = attrs.field(converter=as_float, validator=_non_negative)
+    ahead: float = attrs.field(converter=as_float, validator=_non_negative)
     geometry: BaseGeometry | None = attrs.field(default=None, validator=_geom_of("Point"))
     note: str = ""
 
@@ -444,8 +445,8 @@ class Segment:
 
     id: str = attrs.field(validator=_non_empty)
     line: str = attrs.field(validator=_non_empty)
-    from_chainage: float = attrs.field(converter=float, validator=_non_negative)
-    to_chainage: float = attrs.field(converter=float, validator=_check_range)
+    from_chainage: float = attrs.field(converter=as_float, validator=_non_negative)
+    to_chainage: float = attrs.field(converter=as_float, validator=_check_range)
     works_section: str = attrs.field(validator=_non_empty)
     workshop: str = attrs.field(validator=_non_empty)
     work_area: str = attrs.field(validator=_non_empty)
@@ -501,8 +502,8 @@ class Fence:
     id: str = attrs.field(validator=_non_empty)
     line: str = attrs.field(validator=_non_empty)
     side: Side = attrs.field(converter=Side.parse)
-    from_chainage: float = attrs.field(converter=float, validator=_non_negative)
-    to_chainage: float = attrs.field(converter=float, validator=_check_range)
+    from_chainage: float = attrs.field(converter=as_float, validator=_non_negative)
+    to_chainage: float = attrs.field(converter=as_float, validator=_check_range)
     condition: FenceCondition = attrs.field(converter=FenceCondition.parse)
     kind: str = "wire_mesh"
     geometry: BaseGeometry | None = attrs.field(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -47,6 +46,8 @@ def _map(fn, items: list) -> list:
     """``[fn(i) for i in items]``, on worker threads when there is more than one item."""
     if len(items) < 2 or WORKERS < 2:
         return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor  # not needed for one point
+
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(fn, items))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from linerisk.convert import as_float, as_tuple
 from linerisk.model import BUILTIN_CATEGORIES, Category, CategoryCatalog, Severity, Vertical
 from linerisk.zones import ZoneRules
 
@@ -58,16 +59,16 @@ class Settings:
     #: days to rectify by severity
     deadline_days: dict[str, float] = attrs.field(factory=dict, converter=_deadlines)
     #: a point farther than this from every line is refused
-    max_distance_m: float = attrs.field(default=1000.0, converter=float, validator=_positive)
+    max_distance_m: float = attrs.field(default=1000.0, converter=as_float, validator=_positive)
     #: an open risk of the same category within this distance is a likely duplicate
-    duplicate_radius_m: float = attrs.field(default=30.0, converter=float, validator=_positive)
+    duplicate_radius_m: float = attrs.field(default=30.0, converter=as_float, validator=_positive)
     #: formation half-width where a segment gives none (centreline to formation edge)
-    default_half_width_m: float = attrs.field(default=6.0, converter=float, validator=_positive)
+    default_half_width_m: float = attrs.field(default=6.0, converter=as_float, validator=_positive)
     zones: ZoneRules = attrs.field(factory=ZoneRules)
     #: lead vertical per category key, overriding the built-in defaults
     lead_overrides: dict[str, str] = attrs.field(factory=dict)
     #: a site's own categories
-    extra_categories: tuple[Category, ...] = attrs.field(default=(), converter=tuple)
+    extra_categories: tuple[Category, ...] = attrs.field(default=(), converter=as_tuple)
     #: overrides of linerisk.patrol.DEFAULT_ADVICE_RULE, key by key
     patrol_rule: dict[str, Any] = attrs.field(factory=dict)
     lang: str = attrs.field(default="zh")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from linerisk.convert import as_tuple
 from linerisk.errors import LineriskError
 from linerisk.io.mapping import KINDS, SHORT_NAMES, ZH_HEADERS
 from linerisk.io.report import Message
@@ -128,8 +129,8 @@ class ExportReport:
     path: str
     format: str
     count: int
-    columns: tuple[str, ...] = attrs.field(converter=tuple)
-    messages: tuple[Message, ...] = attrs.field(default=(), converter=tuple)
+    columns: tuple[str, ...] = attrs.field(converter=as_tuple)
+    messages: tuple[Message, ...] = attrs.field(default=(), converter=as_tuple)
 
     def summary(self, lang: str = "en") -> str:
         if lang == "zh":

@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from linerisk.convert import as_dict
 from linerisk.errors import LineriskError
 
 __all__ = [
@@ -430,11 +431,11 @@ class FieldMapping:
     ``sheet`` chooses the worksheet of a workbook.
     """
 
-    fields: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
-    categories: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
-    statuses: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
-    sides: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
-    defaults: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    fields: Mapping[str, str] = attrs.field(factory=dict, converter=as_dict)
+    categories: Mapping[str, str] = attrs.field(factory=dict, converter=as_dict)
+    statuses: Mapping[str, str] = attrs.field(factory=dict, converter=as_dict)
+    sides: Mapping[str, str] = attrs.field(factory=dict, converter=as_dict)
+    defaults: Mapping[str, Any] = attrs.field(factory=dict, converter=as_dict)
     sheet: str | None = None
 
     @classmethod

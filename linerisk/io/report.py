@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from linerisk.convert import as_tuple
+
 __all__ = ["KIND_ZH", "ImportReport", "Message", "Reject", "jsonable"]
 
 
@@ -83,13 +85,13 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
-    rejected: tuple[Reject, ...] = attrs.field(default=(), converter=tuple)
-    repaired: tuple[Message, ...] = attrs.field(default=(), converter=tuple)
-    messages: tuple[Message, ...] = attrs.field(default=(), converter=tuple)
+    rejected: tuple[Reject, ...] = attrs.field(default=(), converter=as_tuple)
+    repaired: tuple[Message, ...] = attrs.field(default=(), converter=as_tuple)
+    messages: tuple[Message, ...] = attrs.field(default=(), converter=as_tuple)
     #: field → column of the file, as matched
     columns: Mapping[str, str] = attrs.field(factory=dict)
     #: ids of the risks added (none on a dry run)
-    ids: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    ids: tuple[int, ...] = attrs.field(default=(), converter=as_tuple)
 
     def summary(self, lang: str = "en") -> str:
         """One line: what was (or would be) written and what was rejected."""
