@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -215,6 +216,92 @@ def test_entry_points_in_a_real_process(tmp_path):
     done = proc(str(exe), "risk", "show", "not-a-number")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+#: modules a command touching one risk or one range must not load (issue 4, speed)
+HEAVY_MODULES = ("geopandas", "pandas", "folium", "pyproj", "pyogrio", "concurrent.futures")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(
+            (
+                "risk",
+                "add",
+                *("--line", "JD", "--at", "K6+432", "--side", "left", "--offset", "44"),
+                *("--category", "garbage", "--force"),
+            ),
+            id="add-by-chainage",
+        ),
+        pytest.param(
+            ("risk", "add", "--lon", "117.3", "--lat", "39.112", "--category", "cable_theft"),
+            id="add-by-lonlat",
+        ),
+        pytest.param(("risk", "show", "7"), id="show"),
+        pytest.param(("risk", "reopen", "3", "--note", "复查发现复发"), id="transition"),
+        pytest.param(
+            (
+                "patrol",
+                "set",
+                *("--line", "JD", "--from", "K5+800", "--to", "K6+500", "--per-week", "14"),
+                *("--by", "张贵庄线路工区 韩卫东"),
+            ),
+            id="patrol-set",
+        ),
+    ],
+)
+def test_single_risk_commands_stay_light(sample_register_path, argv):
+    """Interactive commands import neither geopandas/folium nor pyproj (issue 4)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "linerisk", "--lang", "en", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("LINERISK_")},
+            "LINERISK_REGISTER": str(sample_register_path),
+            "LINERISK_BY": "张贵庄线路工区 韩卫东",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    imported = {
+        line.split("|")[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "linerisk.register" in imported
+    assert sorted(m for m in HEAVY_MODULES if m in imported) == []
+
+
+def test_attrs_converters_are_python_functions():
+    """A built-in converter (``float``) makes attrs parse its text signature,
+    which compiles the tokenizer's regular expressions at every start-up."""
+    import importlib
+    import pkgutil
+    import types
+
+    import attrs
+
+    import linerisk
+
+    checked = 0
+    for info in pkgutil.walk_packages(linerisk.__path__, "linerisk."):
+        if info.name in ("linerisk.__main__", "linerisk.io.osm"):
+            continue  # runs the command line / needs the optional osmium extra
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if not (isinstance(obj, type) and attrs.has(obj)) or obj.__module__ != info.name:
+                continue
+            for field in attrs.fields(obj):
+                if field.converter is not None:
+                    checked += 1
+                    conv = getattr(field.converter, "converter", field.converter)
+                    assert not isinstance(conv, (type, types.BuiltinFunctionType)), (
+                        f"{obj.__name__}.{field.name}"
+                    )
+    assert checked > 20
 
 
 def _all_commands() -> list[tuple[str, ...]]:
