@@ -14,6 +14,7 @@ event to a hash-chained log; :meth:`Register.verify` recomputes the chain.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -30,6 +31,8 @@ from linerisk.lifecycle import (
     EventContent,
     TransitionError,
     canonical_json,
+    canonical_objects,
+    chain_events,
     event_hash,
     next_status,
 )
@@ -388,39 +391,33 @@ class Register:
             status=Status.REPORTED.value,
             updated_at=_iso(now),
         )
-        recorded = {"recorded_at": _iso(now)}
-        names = [c for c in columns if c not in ("updated_at", "source")]
-        xs = np.round(ref.x, 3).tolist()
-        ys = np.round(ref.y, 3).tolist()
+        record = {c: v for c, v in columns.items() if c not in ("updated_at", "source")}
+        record["x"] = np.round(ref.x, 3).tolist()
+        record["y"] = np.round(ref.y, 3).tolist()
+        # canonical_json({"record": {...}, "recorded_at": now}), built column-wise
+        tail = f',"recorded_at":{json.dumps(_iso(now), ensure_ascii=False)}}}'
+        data = ['{"record":' + text + tail for text in canonical_objects(record)]
+        report = Action.REPORT.value
+        reported = Status.REPORTED.value
+        notes = [v or "" for v in columns["note"]]
         with self.store.transaction():
             # Checked inside the write transaction, so that two writers adding the
             # same hazard at once cannot both pass the check.
             if not allow_duplicates:
                 self._check_duplicates(ref, cat_col)
-            ids = self.store.insert_risks(columns, ref.x, ref.y)
-            seq, prev = self.store.event_head()
-            log: list[dict[str, Any]] = []
-            values = zip(*(columns[c] for c in names), strict=True)
-            for i, (rid, row_values) in enumerate(zip(ids, values, strict=True)):
-                record = {k: v for k, v in zip(names, row_values, strict=True) if v is not None}
-                record["x"] = xs[i]
-                record["y"] = ys[i]
-                if progress is not None and i % 5000 == 4999:
-                    progress(i + 1, n)
-                seq, prev = self._event(
-                    log,
-                    seq,
-                    prev,
-                    risk_id=rid,
-                    at_text=found_col[i],
-                    actor=by_col[i],
-                    action=Action.REPORT,
-                    from_status=None,
-                    to_status=Status.REPORTED,
-                    note=columns["note"][i] or "",
-                    data={"record": record, **recorded},
+            ids = self.store.insert_risks(columns, ref.x, ref.y, progress)
+            self._write_events(
+                zip(
+                    ids,
+                    found_col,
+                    by_col,
+                    itertools.repeat(report),
+                    itertools.repeat(None),
+                    itertools.repeat(reported),
+                    notes,
+                    data,
                 )
-            self.store.append_events(log)
+            )
             if progress is not None:
                 progress(n, n)
             if events is not None:
@@ -440,8 +437,7 @@ class Register:
         Done in memory and written at once (one update per risk and one append
         for all events), inside the caller's transaction.
         """
-        seq, prev = self.store.event_head()
-        log: list[dict[str, Any]] = []
+        log: list[tuple[Any, ...]] = []
         updates: list[tuple[int, dict[str, Any]]] = []
         recorded = _iso(now)
         n = len(ids)
@@ -481,25 +477,24 @@ class Register:
                     changes["deadline"] = deadline
                     data["deadline"] = deadline
                 data["recorded_at"] = recorded
-                seq, prev = self._event(
-                    log,
-                    seq,
-                    prev,
-                    risk_id=rid,
-                    at_text=_iso(when),
-                    actor=by,
-                    action=action,
-                    from_status=status,
-                    to_status=target,
-                    note=ev.get("note") or "",
-                    data=data,
+                log.append(
+                    (
+                        rid,
+                        _iso(when),
+                        by,
+                        action.value,
+                        status.value,
+                        target.value,
+                        ev.get("note") or "",
+                        canonical_json(data),
+                    )
                 )
                 status = target
                 last = when
             changes["status"] = status.value
             changes["updated_at"] = recorded
             updates.append((rid, changes))
-        self.store.append_events(log)
+        self._write_events(log)
         for rid, changes in updates:
             self.store.update_risk(rid, changes)
 
@@ -607,50 +602,12 @@ class Register:
 
     # ------------------------------------------------------------------ events
 
-    def _event(
-        self,
-        log: list[dict[str, Any]],
-        seq: int,
-        prev: str,
-        *,
-        risk_id: int,
-        at_text: str,
-        actor: str,
-        action: Action,
-        from_status: Status | None,
-        to_status: Status | None,
-        note: str,
-        data: Mapping[str, Any],
-    ) -> tuple[int, str]:
-        seq += 1
-        content = EventContent(
-            seq=seq,
-            risk_id=risk_id,
-            at=at_text,
-            actor=actor,
-            action=action.value,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None,
-            note=note,
-            data=canonical_json(data),
-        )
-        digest = event_hash(content, prev)
-        log.append(
-            {
-                "seq": seq,
-                "risk_id": risk_id,
-                "at": at_text,
-                "actor": actor,
-                "action": content.action,
-                "from_status": content.from_status,
-                "to_status": content.to_status,
-                "note": note,
-                "data": content.data,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        return seq, digest
+    def _write_events(self, events: Iterable[Sequence[Any]]) -> None:
+        """Chain and append events ``(risk_id, at, actor, action, from_status,
+        to_status, note, data_text)`` after the last one in the store."""
+        seq, prev = self.store.event_head()
+        rows, _seq, _prev = chain_events(seq, prev, events)
+        self.store.append_events(rows)
 
     def _append(
         self,
@@ -665,22 +622,20 @@ class Register:
         data: Mapping[str, Any],
         now: dt.datetime,
     ) -> None:
-        seq, prev = self.store.event_head()
-        log: list[dict[str, Any]] = []
-        self._event(
-            log,
-            seq,
-            prev,
-            risk_id=risk_id,
-            at_text=_iso(at),
-            actor=actor,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            data={**data, "recorded_at": _iso(now)},
+        self._write_events(
+            [
+                (
+                    risk_id,
+                    _iso(at),
+                    actor,
+                    action.value,
+                    from_status.value if from_status else None,
+                    to_status.value if to_status else None,
+                    note,
+                    canonical_json({**data, "recorded_at": _iso(now)}),
+                )
+            ]
         )
-        self.store.append_events(log)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -4,6 +4,7 @@ or the sqlite3 shell."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import sqlite3
@@ -12,8 +13,16 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from linerisk.lifecycle import EventContent, event_hash
+from linerisk.lifecycle import (
+    EventContent,
+    canonical_json,
+    canonical_objects,
+    event_hash,
+    header_line,
+)
 from linerisk.register import Register
 
 BY = "天津站派出所 王磊"
@@ -92,6 +101,65 @@ def test_the_log_is_a_chain(sample_register):
         data=json.loads(row["data"]),
     )
     assert event_hash(content, row["prev_hash"]) == row["hash"]
+
+
+def test_every_hash_covers_the_documented_payload(sample_register):
+    """docs/register.md: SHA-256 over a JSON header line, the stored data text and
+    the previous hash; the data text is canonical JSON. Written here with the
+    general JSON encoder, independently of the register's bulk path."""
+    rows = list(sample_register.store.iter_events())
+    assert {r["action"] for r in rows} >= {"report", "assign", "clear", "withdraw"}
+    for row in rows:
+        header = json.dumps(
+            [row[k] for k in ("seq", "risk_id", "at", "actor", "action")]
+            + [row[k] for k in ("from_status", "to_status", "note")],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        payload = f"{header}\n{row['data']}\n{row['prev_hash']}".encode()
+        assert hashlib.sha256(payload).hexdigest() == row["hash"]
+        assert canonical_json(json.loads(row["data"])) == row["data"]
+
+
+_texts = st.text(st.characters(codec="utf-8"), max_size=30)
+
+
+@given(
+    st.integers(1, 2**40),
+    st.integers(1, 2**40),
+    _texts,
+    _texts,
+    _texts,
+    st.none() | _texts,
+    st.none() | _texts,
+    _texts,
+)
+def test_header_line_is_the_json_array(seq, risk_id, at, actor, action, frm, to, note):
+    fields = [seq, risk_id, at, actor, action, frm, to, note]
+    assert header_line(*fields) == json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+_values = st.none() | _texts | st.floats(allow_nan=False, allow_infinity=False) | st.integers()
+
+
+@given(
+    st.dictionaries(
+        _texts,
+        st.integers(0, 4).flatmap(lambda n: st.lists(_values, min_size=n, max_size=n)),
+        max_size=6,
+    ).filter(lambda cols: len({len(v) for v in cols.values()}) <= 1)
+)
+def test_canonical_objects_match_canonical_json(columns):
+    n = len(next(iter(columns.values()))) if columns else 0
+    expected = [
+        canonical_json({k: v[i] for k, v in columns.items() if v[i] is not None}) for i in range(n)
+    ]
+    assert canonical_objects(columns) == expected
+
+
+def test_canonical_objects_refuse_numbers_json_cannot_hold():
+    with pytest.raises(ValueError, match="offset"):
+        canonical_objects({"offset": [1.0, float("nan")]})
 
 
 def test_verify_stays_ok_through_every_kind_of_write(sample_register):

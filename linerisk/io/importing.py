@@ -28,7 +28,7 @@ import shapely
 
 from linerisk.crs import WGS84
 from linerisk.errors import LineriskError
-from linerisk.io.layers import LAYER_KINDS, LayerError, _jsonish
+from linerisk.io.layers import LAYER_KINDS, LayerError, column_values, records_of
 from linerisk.io.mapping import FIELDS, KINDS, FieldMapping, MappingError, resolve_columns
 from linerisk.io.report import ImportReport, Message, Reject
 from linerisk.io.spreadsheet import TABLE_SUFFIXES, read_table
@@ -177,8 +177,7 @@ def read_source(
         raise LayerError(f"cannot read {name}: {exc}") from None
     columns = tuple(str(c) for c in meta["fields"])
     n = len(fids)
-    data = [list(map(_jsonish, col)) for col in fields]
-    records = [{c: col[i] for c, col in zip(columns, data, strict=True)} for i in range(n)]
+    records = records_of(columns, [column_values(col) for col in fields], n)
     if wkb is None:
         geoms = np.full(n, None, dtype=object)
     else:

@@ -8,7 +8,7 @@ record to a model object; errors name the file and the feature.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,28 @@ def _jsonish(value: Any) -> Any:
     return value
 
 
+def column_values(column: np.ndarray) -> list[Any]:
+    """One field as read by pyogrio, as plain Python values: NaN becomes None and
+    text holding a JSON array or object is parsed. Column at a time: an import of
+    a million rows reads millions of values."""
+    values = column.tolist()
+    kind = column.dtype.kind
+    if kind == "f":
+        return [None if v != v else v for v in values] if np.isnan(column).any() else values
+    if kind != "O":
+        return values
+    return [
+        v if v is None or (type(v) is str and v[:1] not in "[{") else _jsonish(v) for v in values
+    ]
+
+
+def records_of(names: Sequence[str], columns: Sequence[Sequence[Any]], n: int) -> list[dict]:
+    """Row dicts from columns."""
+    if not columns:
+        return [{} for _ in range(n)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def read_layer(path: str | Path, layer: str | int | None = None) -> Layer:
     """Read one vector layer with pyogrio.
 
@@ -89,8 +111,7 @@ def read_layer(path: str | Path, layer: str | int | None = None) -> Layer:
         raise LayerError(f"cannot read {path}: {exc}") from None
     names = list(meta["fields"])
     n = len(wkb) if wkb is not None else (len(fields[0]) if fields else 0)
-    columns = [list(map(_jsonish, col)) for col in fields]
-    records = [{name: col[i] for name, col in zip(names, columns, strict=True)} for i in range(n)]
+    records = records_of(names, [column_values(col) for col in fields], n)
     geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(n, None, dtype=object)
     return Layer(path, meta.get("crs"), records, np.asarray(geoms, dtype=object))
 

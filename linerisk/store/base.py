@@ -8,7 +8,7 @@ geometries are shapely objects in the register's CRS.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -96,9 +96,14 @@ class Store(abc.ABC):
     # risks ------------------------------------------------------------------------
     @abc.abstractmethod
     def insert_risks(
-        self, columns: Mapping[str, Sequence[Any]], x: np.ndarray, y: np.ndarray
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        x: np.ndarray,
+        y: np.ndarray,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[int]:
-        """Insert risks given as columns (one list per risk column); returns their ids."""
+        """Insert risks given as columns (one list per risk column); returns their
+        ids. ``progress(done, total)`` is called as rows are written."""
 
     @abc.abstractmethod
     def update_risk(
@@ -131,7 +136,9 @@ class Store(abc.ABC):
         """(last seq, its hash), or (0, GENESIS) for an empty log."""
 
     @abc.abstractmethod
-    def append_events(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def append_events(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Append chained event rows, tuples in the order of the events table's
+        columns (see :func:`linerisk.lifecycle.chain_events`)."""
 
     @abc.abstractmethod
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:

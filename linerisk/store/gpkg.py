@@ -14,7 +14,7 @@ import json
 import math
 import sqlite3
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,13 @@ PATROL_TABLE = "patrol_changes"
 BUSY_TIMEOUT_S = 120.0
 #: from this many rows a risk insert rebuilds the spatial index in one pass
 BULK_RTREE_ROWS = 2000
+
+#: attribute indexes of the risks table: name → indexed columns
+RISK_INDEXES = {
+    "risks_status": "status",
+    "risks_line_chainage": "line, chainage_m",
+    "risks_police": "police",
+}
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi")
@@ -360,9 +367,8 @@ class GeoPackageStore(Store):
                     "VALUES (?, 'attributes', ?, ?)",
                     (table_name, table_name, description),
                 )
-            conn.execute("CREATE INDEX risks_status ON risks (status)")
-            conn.execute("CREATE INDEX risks_line_chainage ON risks (line, chainage_m)")
-            conn.execute("CREATE INDEX risks_police ON risks (police)")
+            for index, on in RISK_INDEXES.items():
+                conn.execute(f"CREATE INDEX {index} ON risks ({on})")
             conn.execute("CREATE INDEX risk_events_risk ON risk_events (risk_id)")
             conn.executemany(
                 f"INSERT INTO {META_TABLE} VALUES (?, ?)",
@@ -591,7 +597,11 @@ class GeoPackageStore(Store):
     # ------------------------------------------------------------------ risks
 
     def insert_risks(
-        self, columns: Mapping[str, Sequence[Any]], x: np.ndarray, y: np.ndarray
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        x: np.ndarray,
+        y: np.ndarray,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[int]:
         import numpy as np
 
@@ -609,10 +619,19 @@ class GeoPackageStore(Store):
         if bulk:
             # One packed rebuild of the spatial index instead of a trigger per row.
             self._conn.execute('DROP TRIGGER "rtree_risks_geom_insert"')
-        self._conn.executemany(
-            f"INSERT INTO risks ({cols}) VALUES ({marks})",
-            zip(blobs, *(columns[c] for c in names), strict=True),
-        )
+        # Filling an index row by row costs more than sorting once, when the new
+        # rows outnumber those already there.
+        reindex = bulk and n >= start
+        if reindex:
+            for index in RISK_INDEXES:
+                self._conn.execute(f"DROP INDEX {index}")
+        rows: Iterable[tuple[Any, ...]] = zip(blobs, *(columns[c] for c in names), strict=True)
+        if progress is not None:
+            rows = _reporting(rows, n, progress)
+        self._conn.executemany(f"INSERT INTO risks ({cols}) VALUES ({marks})", rows)
+        if reindex:
+            for index, on in RISK_INDEXES.items():
+                self._conn.execute(f"CREATE INDEX {index} ON risks ({on})")
         if bulk:
             from linerisk.store.rtree import rebuild_rtree
 
@@ -757,17 +776,17 @@ class GeoPackageStore(Store):
         ).fetchone()
         return (0, GENESIS) if row is None else (row[0], row[1])
 
-    def append_events(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def append_events(self, rows: Sequence[Sequence[Any]]) -> None:
         if not self._depth:
             raise StoreError("writes must happen inside a transaction")
         names = [c for c, _t in EVENT_COLUMNS]
         self._conn.executemany(
             f"INSERT INTO {EVENTS_TABLE} ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))})",
-            ([row[c] for c in names] for row in rows),
+            rows,
         )
         if rows:
-            last = rows[-1]
+            last = dict(zip(names, rows[-1], strict=True))
             self.set_meta("events_head", {"seq": last["seq"], "hash": last["hash"]})
 
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -796,3 +815,13 @@ class GeoPackageStore(Store):
             sql += " WHERE at >= ?"
             params.append(since)
         return [dict(r) for r in self._conn.execute(sql + " ORDER BY id", params)]
+
+
+def _reporting(
+    rows: Iterable[tuple[Any, ...]], total: int, progress: Callable[[int, int], None]
+) -> Iterator[tuple[Any, ...]]:
+    """``rows`` unchanged, calling ``progress(done, total)`` every 10,000 rows."""
+    for i, row in enumerate(rows, 1):
+        yield row
+        if i % 10_000 == 0:
+            progress(i, total)
