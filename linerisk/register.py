@@ -330,30 +330,23 @@ class Register:
         n = len(rows)
         if n == 0:
             return []
-        categories: dict[Any, Any] = {}
-        severities: dict[Any, Severity] = {}
-        times: dict[Any, dt.datetime] = {}
-        deadlines: dict[tuple[dt.datetime, Severity], str] = {}
-        cat_col, lead_col, sev_col, found_col, by_col, deadline_col = [], [], [], [], [], []
-        found_dts: list[dt.datetime] = []
+        # Rows repeat their category, severity and time of finding; each
+        # combination is checked and derived once.
+        facts: dict[tuple[Any, Any, Any], tuple[str, Vertical, str, str, dt.datetime, str]] = {}
+        per_row: list[tuple[str, Vertical, str, str, dt.datetime, str]] = []
+        by_col: list[str] = []
         for i, row in enumerate(rows):
             try:
-                name = row["category"]
-                cat = categories.get(name)
-                if cat is None:
-                    cat = categories[name] = catalog.get(name)
-                sev_name = row["severity"]
-                sev = severities.get(sev_name)
-                if sev is None:
-                    sev = severities[sev_name] = Severity.parse(sev_name)
-                raw = row.get("found_at")
-                when = times.get(raw)
-                if when is None:
-                    when = times[raw] = self.parse_time(raw, now)
-                deadline = deadlines.get((when, sev))
-                if deadline is None:
-                    deadline = deadlines[(when, sev)] = _iso(settings.deadline_for(sev, when))
-                by = str(row.get("found_by") or "").strip()
+                key = (row["category"], row["severity"], row.get("found_at"))
+                fact = facts.get(key)
+                if fact is None:
+                    cat = catalog.get(key[0])
+                    sev = Severity.parse(key[1])
+                    when = self.parse_time(key[2], now)
+                    deadline = _iso(settings.deadline_for(sev, when))
+                    fact = facts[key] = (cat.key, cat.lead, sev.value, _iso(when), when, deadline)
+                by = row.get("found_by")
+                by = (by if type(by) is str else str(by or "")).strip()
                 if not by:
                     raise LineriskError("found_by (who found it) is required")
             except KeyError as exc:
@@ -362,13 +355,11 @@ class Register:
             except (ValueError, TypeError, LineriskError) as exc:
                 where = f"row {i + 1}: " if n > 1 else ""
                 raise LineriskError(f"{where}{exc}") from None
-            cat_col.append(cat.key)
-            lead_col.append(cat.lead)
-            sev_col.append(sev.value)
-            found_col.append(_iso(when))
-            found_dts.append(when)
+            per_row.append(fact)
             by_col.append(by)
-            deadline_col.append(deadline)
+        cat_col, lead_col, sev_col, found_col, found_dts, deadline_col = (
+            list(c) for c in zip(*per_row, strict=True)
+        )
         ref = self._reference_rows(rows)
         bad = np.flatnonzero(~ref.ok)
         if len(bad):

@@ -574,3 +574,59 @@ def test_a_new_register_from_files_one_layer_at_a_time(tmp_path):
     )  # fmt: skip
     assert risk.parties.street_office == "张贵庄街道"
     reg.close()
+
+
+# ----------------------------------------------------------------------------- two readers
+
+
+def _fields_file(tmp_path: Path) -> Path:
+    """A GeoPackage with the values readers trip over: nulls, NaN, JSON text, dates."""
+    import pyogrio
+
+    path = tmp_path / "fields.gpkg"
+    n = 4
+    pts = shapely.points([117.1, 117.2, 117.3, 117.4], [39.1, 39.1, 39.2, 39.2])
+    pyogrio.raw.write(
+        str(path),
+        geometry=shapely.to_wkb(pts),
+        field_data=[
+            np.array(["a", None, '{"k": [1, 2]}', "[3]"], dtype=object),
+            np.array([1.5, np.nan, 2.0, -0.25]),
+            np.array([1, 2, 3, 4], dtype=np.int64),
+            np.array(["2026-11-25T09:30:00+08:00"] * n, dtype=object),
+        ],
+        fields=["text", "real", "count", "found_at"],
+        geometry_type="Point",
+        crs="EPSG:4326",
+        driver="GPKG",
+        layer="risks",
+    )
+    return path
+
+
+@pytest.mark.parametrize("sample", [None, "risks.geojson", "segments.geojson"])
+def test_arrow_and_feature_readers_agree(tmp_path, monkeypatch, sample):
+    """read_fields gives the same names, values, fids and geometries whether
+    pyarrow is installed (column-wise read) or not (feature by feature)."""
+    from linerisk.io import layers
+
+    path = str(_fields_file(tmp_path) if sample is None else sample_dir() / sample)
+    results = {}
+    for arrow in (True, False):
+        monkeypatch.setattr(layers, "USE_ARROW", arrow)
+        meta, fids, wkb, names, columns = layers.read_fields(
+            path, return_fids=True, datetime_as_string=True
+        )
+        results[arrow] = (meta["crs"], fids.tolist(), shapely.from_wkb(wkb), names, columns)
+    (crs_a, fids_a, geoms_a, names_a, cols_a), (crs_f, fids_f, geoms_f, names_f, cols_f) = (
+        results[True],
+        results[False],
+    )
+    assert crs_a == crs_f and fids_a == fids_f and names_a == names_f
+    assert shapely.to_wkb(geoms_a).tolist() == shapely.to_wkb(geoms_f).tolist()
+    assert cols_a == cols_f
+    if sample is None:
+        text, real, count, _found = cols_a
+        assert text == ["a", None, {"k": [1, 2]}, [3]]
+        assert real == [1.5, None, 2.0, -0.25]
+        assert count == [1, 2, 3, 4]

@@ -28,7 +28,7 @@ import shapely
 
 from linerisk.crs import WGS84
 from linerisk.errors import LineriskError
-from linerisk.io.layers import LAYER_KINDS, LayerError, column_values, records_of
+from linerisk.io.layers import LAYER_KINDS, LayerError, read_fields, records_of
 from linerisk.io.mapping import FIELDS, KINDS, FieldMapping, MappingError, resolve_columns
 from linerisk.io.report import ImportReport, Message, Reject
 from linerisk.io.spreadsheet import TABLE_SUFFIXES, read_table
@@ -145,7 +145,6 @@ def read_source(
     """Read a file's rows: a workbook sheet or CSV file (``layer`` is the sheet), or
     any vector file through pyogrio (``layer`` chooses a layer of a GeoPackage; a
     ``.zip`` is opened through GDAL's /vsizip/)."""
-    import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
     path = Path(path)
@@ -170,14 +169,14 @@ def read_source(
         gdal_path = str(path)
         chosen = _pick_layer(gdal_path, name, layer, kind)
     try:
-        meta, fids, wkb, fields = pyogrio.raw.read(
+        meta, fids, wkb, names, data = read_fields(
             gdal_path, layer=chosen, encoding=encoding, return_fids=True, datetime_as_string=True
         )
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise LayerError(f"cannot read {name}: {exc}") from None
-    columns = tuple(str(c) for c in meta["fields"])
+    columns = tuple(names)
     n = len(fids)
-    records = records_of(columns, [column_values(col) for col in fields], n)
+    records = records_of(columns, data, n)
     if wkb is None:
         geoms = np.full(n, None, dtype=object)
     else:
