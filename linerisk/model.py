@@ -6,6 +6,8 @@ projected (metric) CRS unless a docstring says otherwise.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -47,6 +49,10 @@ __all__ = [
 ]
 
 
+#: per enum: every accepted spelling (key, lower-case English label, Chinese label) → member
+_SPELLINGS: dict[type, dict[str, Any]] = {}
+
+
 class _Labelled(StrEnum):
     """A string enum whose members carry a Chinese and an English label."""
 
@@ -59,11 +65,16 @@ class _Labelled(StrEnum):
         """Accept the key (``major``), the English or the Chinese label (``较大``)."""
         if isinstance(text, cls):
             return text
+        table = _SPELLINGS.get(cls)
+        if table is None:
+            table = _SPELLINGS[cls] = {}
+            for member in cls:
+                zh, en = _LABELS[cls.__name__][member.value]
+                table.update({member.value: member, en.lower(): member, zh: member})
         norm = str(text).strip()
-        for member in cls:
-            zh, en = _LABELS[cls.__name__][member.value]
-            if norm.lower() in (member.value, en.lower()) or norm == zh:
-                return member
+        member = table.get(norm) or table.get(norm.lower())
+        if member is not None:
+            return member
         choices = ", ".join(f"{m.value} ({m.label('zh')})" for m in cls)
         raise ValueError(f"unknown {_KIND_NAMES[cls.__name__]} {text!r}; choose one of {choices}")
 
@@ -328,6 +339,25 @@ def _non_empty(_inst: Any, attr: attrs.Attribute, value: str) -> None:
         raise ValueError(f"{attr.name} must be a non-empty string")
 
 
+#: set while rebuilding objects from a register's own layers, whose geometries were
+#: checked for validity when they were imported (``linerisk check`` re-checks files
+#: edited by other tools); a context variable, so other threads are unaffected
+_TRUSTED_GEOMETRY: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "linerisk_trusted_geometry", default=False
+)
+
+
+@contextlib.contextmanager
+def trusted_geometries() -> Iterator[None]:
+    """Skip the (costly) geometry validity test while building model objects from
+    geometries already validated; type and emptiness are still checked."""
+    token = _TRUSTED_GEOMETRY.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED_GEOMETRY.reset(token)
+
+
 def _geom_of(*types: str):
     def check(_inst: Any, attr: attrs.Attribute, value: BaseGeometry | None) -> None:
         if value is None:
@@ -339,7 +369,7 @@ def _geom_of(*types: str):
             raise ValueError(f"{attr.name} must be a {' or '.join(types)}, not {value!r}")
         if value.is_empty:
             raise ValueError(f"{attr.name} must not be empty")
-        if not shapely.is_valid(value):
+        if not _TRUSTED_GEOMETRY.get() and not shapely.is_valid(value):
             raise ValueError(f"{attr.name} is not a valid geometry")
 
     return check

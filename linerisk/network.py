@@ -17,6 +17,7 @@ import shapely
 from linerisk.calibration import Calibration, ChainageStatus, ChainBreakSpec
 from linerisk.chainage import format_chainage
 from linerisk.errors import ReferencingError
+from linerisk.grid import BoxGrid
 from linerisk.model import (
     ChainBreak,
     Fence,
@@ -30,7 +31,7 @@ from linerisk.model import (
     Side,
     Zone,
 )
-from linerisk.referencing import BATCH, LineIndex, built_tree
+from linerisk.referencing import BATCH, LineIndex, _map
 from linerisk.settings import Settings
 from linerisk.zones import AREA_CODES, BAND_ORDER
 
@@ -191,38 +192,31 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(sorted_keys[a]), order[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
-def _tree(geoms: Sequence[shapely.Geometry]) -> shapely.STRtree | None:
-    return built_tree(np.asarray(geoms, dtype=object)) if len(geoms) else None
+def _grid(geoms: np.ndarray) -> BoxGrid:
+    return BoxGrid(shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4)))
 
 
-def _first_hit(
-    tree: shapely.STRtree | None, polygons: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> np.ndarray:
+def _first_hit(grid: BoxGrid, polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Index of the first polygon containing each point (-1 for none).
 
-    Candidates come from the tree's bounding boxes; the exact test runs on
-    prepared polygons. (Not on worker threads: a prepared geometry builds its
-    point-in-area index lazily, which is not safe to race.)
+    Candidates come from the grid of bounding boxes; the exact test runs on
+    prepared polygons, all on the calling thread: a prepared geometry builds its
+    point-in-area index lazily, which is not safe to race.
     """
     out = np.full(len(x), -1, dtype=np.int64)
-    if tree is None or len(x) == 0:
+    if not len(grid) or len(x) == 0:
         return out
-
-    def batch(sel: np.ndarray) -> None:
-        pt, poly = tree.query(shapely.points(x[sel], y[sel]))
+    for lo in range(0, len(x), BATCH):
+        sel = slice(lo, lo + BATCH)
+        pt, poly = grid.query(x[sel], y[sel])
         inside = shapely.intersects_xy(polygons[poly], x[sel][pt], y[sel][pt])
         pt, poly = pt[inside], poly[inside]
         if len(pt):
-            # For a point in two overlapping areas, the lowest index wins.
-            order = np.lexsort((poly, pt))
-            pt, poly = pt[order], poly[order]
+            # Pairs come sorted by point, then polygon: for a point in two
+            # overlapping areas, the lowest index wins.
             first = np.ones(len(pt), dtype=bool)
             first[1:] = pt[1:] != pt[:-1]
-            out[sel[pt[first]]] = poly[first]
-
-    idx = np.arange(len(x))
-    for lo in range(0, len(x), BATCH):
-        batch(idx[lo : lo + BATCH])
+            out[lo + pt[first]] = poly[first]
     return out
 
 
@@ -282,8 +276,8 @@ class Network:
         )
         shapely.prepare(self._police_geoms)
         shapely.prepare(self._neighbourhood_geoms)
-        self._police_tree = _tree(self._police_geoms)
-        self._neighbourhood_tree = _tree(self._neighbourhood_geoms)
+        self._police_grid = _grid(self._police_geoms)
+        self._neighbourhood_grid = _grid(self._neighbourhood_geoms)
         self._high_speed = np.array([line.high_speed for line in self.lines], dtype=bool)
 
     # ------------------------------------------------------------------ lines
@@ -550,9 +544,17 @@ class Network:
         segment = self._segment_at(line_ok, measure)
         px = np.where(ok, x, 0.0)
         py = np.where(ok, y, 0.0)
-        police = np.where(ok, _first_hit(self._police_tree, self._police_geoms, px, py), -1)
-        neighbourhood = np.where(
-            ok, _first_hit(self._neighbourhood_tree, self._neighbourhood_geoms, px, py), -1
+        # The two layers on two threads: each thread tests only its own polygons.
+        police, neighbourhood = (
+            np.where(ok, hit, -1)
+            for hit in _map(
+                lambda layer: _first_hit(*layer, px, py),
+                [
+                    (self._police_grid, self._police_geoms),
+                    (self._neighbourhood_grid, self._neighbourhood_geoms),
+                ],
+                threads=n > BATCH,
+            )
         )
         has_seg = segment >= 0
         area = np.full(n, -1, dtype=np.int64)

@@ -16,6 +16,8 @@ import attrs
 import numpy as np
 import shapely
 
+from linerisk.grid import BoxGrid
+
 __all__ = ["PIECE_EDGES", "LineIndex", "Located"]
 
 #: edges per indexed piece; small enough that projecting onto a piece is cheap,
@@ -42,9 +44,10 @@ def built_tree(geoms: np.ndarray) -> shapely.STRtree:
     return tree
 
 
-def _map(fn, items: list) -> list:
-    """``[fn(i) for i in items]``, on worker threads when there is more than one item."""
-    if len(items) < 2 or WORKERS < 2:
+def _map(fn, items: list, threads: bool = True) -> list:
+    """``[fn(i) for i in items]``, on worker threads when there is more than one
+    item (and ``threads`` is true: starting threads is not worth it for a few points)."""
+    if not threads or len(items) < 2 or WORKERS < 2:
         return [fn(i) for i in items]
     from concurrent.futures import ThreadPoolExecutor  # not needed for one point
 
@@ -133,11 +136,19 @@ class LineIndex:
         d = coords[vidx[:, 1:]] - a
         dd = d[..., 0] ** 2 + d[..., 1] ** 2
         pad = dd == 0
-        self._ax = np.where(pad, _FAR, a[..., 0])
-        self._ay = np.where(pad, _FAR, a[..., 1])
-        self._dx = d[..., 0]
-        self._dy = d[..., 1]
-        self._inv_dd = np.where(pad, 0.0, 1.0 / np.where(pad, 1.0, dd))
+        # One row per piece, gathered at once: ax, ay, dx, dy, 1/length².
+        self._edges = np.ascontiguousarray(
+            np.stack(
+                [
+                    np.where(pad, _FAR, a[..., 0]),
+                    np.where(pad, _FAR, a[..., 1]),
+                    d[..., 0],
+                    d[..., 1],
+                    np.where(pad, 0.0, 1.0 / np.where(pad, 1.0, dd)),
+                ],
+                axis=1,
+            )
+        )
         self._len = np.sqrt(dd)
         self._m0 = vertex_measure[vidx[:, :-1]]
         self.piece_line = piece_line
@@ -147,6 +158,9 @@ class LineIndex:
         within = np.arange(n_vert.sum()) - np.repeat(vert, n_vert)
         pieces = shapely.linestrings(coords[piece_start[ring_index] + within], indices=ring_index)
         self.tree = built_tree(pieces)
+        self._piece_bounds = shapely.bounds(pieces)
+        #: search window half-width → grid of piece boxes grown by it (built on first use)
+        self._grids: dict[float, BoxGrid] = {}
         self._vertex_measure = vertex_measure
         self._coords = coords
         self._first = first
@@ -185,6 +199,9 @@ class LineIndex:
         for radius in radii:
             if not len(todo):
                 break
+            if np.isfinite(radius) and radius not in self._grids:
+                # built here, before worker threads share it
+                self._grids[radius] = BoxGrid(self._piece_bounds, pad=radius)
             batches = [todo[lo : lo + BATCH] for lo in range(0, len(todo), BATCH)]
             left = _map(lambda sel, r=radius: self._locate_within(x, y, sel, r, out), batches)
             todo = np.concatenate(left) if left else todo[:0]
@@ -198,19 +215,23 @@ class LineIndex:
         if np.isinf(radius):
             pt, pc = self.tree.query_nearest(shapely.points(x[sel], y[sel]), all_matches=False)
         else:
-            boxes = shapely.box(x[sel] - radius, y[sel] - radius, x[sel] + radius, y[sel] + radius)
-            pt, pc = self.tree.query(boxes)
+            pt, pc = self._grids[radius].query(x[sel], y[sel])
         gi = sel[pt]
         m, o, a, b = self._project(x[gi], y[gi], pc)
         dist = np.abs(o)
-        # Nearest candidate per point (ties: the lowest piece, as lexsort is stable
-        # and the tree returns a point's candidates by piece).
-        order = np.lexsort((pc, dist, pt))
-        spt = pt[order]
-        first = np.ones(len(spt), dtype=bool)
-        first[1:] = spt[1:] != spt[:-1]
-        keep = first & (dist[order] <= radius)
-        chosen = order[keep]
+        # Nearest candidate per point. Pairs come grouped by point with pieces in
+        # increasing order, so on a tie the lowest piece wins.
+        if len(pt):
+            starts = np.flatnonzero(np.concatenate([[True], pt[1:] != pt[:-1]]))
+            best = np.minimum.reduceat(dist, starts)
+            counts = np.diff(np.append(starts, len(pt)))
+            is_best = np.flatnonzero(dist == np.repeat(best, counts))
+            first = np.ones(len(is_best), dtype=bool)
+            first[1:] = pt[is_best[1:]] != pt[is_best[:-1]]
+            chosen = is_best[first]
+            chosen = chosen[dist[chosen] <= radius]
+        else:
+            chosen = pt
         done = sel[pt[chosen]]
         out.line[done] = self.piece_line[pc[chosen]]
         out.measure[done] = m[chosen]
@@ -226,25 +247,29 @@ class LineIndex:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Project each point onto the edges of its piece: (measure, signed offset,
         foot x, foot y) on the nearest edge."""
-        ax = self._ax[pieces]
-        ay = self._ay[pieces]
-        dx = self._dx[pieces]
-        dy = self._dy[pieces]
+        edges = self._edges[pieces]
+        ax, ay, dx, dy, inv_dd = (edges[:, k] for k in range(5))
         px = x[:, None] - ax
         py = y[:, None] - ay
-        t = (px * dx + py * dy) * self._inv_dd[pieces]
+        t = px * dx
+        t += py * dy
+        t *= inv_dd
         np.clip(t, 0.0, 1.0, out=t)
         ex = px - t * dx
         ey = py - t * dy
-        dist2 = ex * ex + ey * ey
-        j = np.argmin(dist2, axis=1)
+        ex *= ex
+        ey *= ey
+        ex += ey  # squared distance to each edge
+        j = np.argmin(ex, axis=1)
         rows = np.arange(len(x))
         tj = t[rows, j]
         dxj = dx[rows, j]
         dyj = dy[rows, j]
+        pxj = px[rows, j]
+        pyj = py[rows, j]
         measure = self._m0[pieces, j] + tj * self._len[pieces, j]
-        cross = dxj * py[rows, j] - dyj * px[rows, j]
-        dist = np.sqrt(dist2[rows, j])
+        cross = dxj * pyj - dyj * pxj
+        dist = np.sqrt(ex[rows, j])
         sign = np.where(cross < 0, -1.0, 1.0)
         foot_x = ax[rows, j] + tj * dxj
         foot_y = ay[rows, j] + tj * dyj

@@ -604,13 +604,33 @@ def _fields_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("sample", [None, "risks.geojson", "segments.geojson"])
+def _geojson_with_id(tmp_path: Path) -> Path:
+    """GeoJSON whose "id" property GDAL also takes as the feature id."""
+    path = tmp_path / "ids.geojson"
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": 10 + k, "name": f"p{k}"},
+            "geometry": {"type": "Point", "coordinates": [117.0 + k / 10, 39.0]},
+        }
+        for k in range(3)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+@pytest.mark.parametrize("sample", [None, "ids", "risks.geojson", "segments.geojson"])
 def test_arrow_and_feature_readers_agree(tmp_path, monkeypatch, sample):
     """read_fields gives the same names, values, fids and geometries whether
     pyarrow is installed (column-wise read) or not (feature by feature)."""
     from linerisk.io import layers
 
-    path = str(_fields_file(tmp_path) if sample is None else sample_dir() / sample)
+    if sample is None:
+        path = str(_fields_file(tmp_path))
+    elif sample == "ids":
+        path = str(_geojson_with_id(tmp_path))
+    else:
+        path = str(sample_dir() / sample)
     results = {}
     for arrow in (True, False):
         monkeypatch.setattr(layers, "USE_ARROW", arrow)
@@ -630,3 +650,5 @@ def test_arrow_and_feature_readers_agree(tmp_path, monkeypatch, sample):
         assert text == ["a", None, {"k": [1, 2]}, [3]]
         assert real == [1.5, None, 2.0, -0.25]
         assert count == [1, 2, 3, 4]
+    if sample == "ids":
+        assert names_a == ["id", "name"] and cols_a[0] == [10, 11, 12]

@@ -124,15 +124,14 @@ def read_fields(
         meta, fids, wkb, fields = pyogrio.raw.read(path, layer=layer, **options)
         return meta, fids, wkb, list(meta["fields"]), [column_values(c) for c in fields]
     meta, table = pyogrio.raw.read_arrow(path, layer=layer, **options)
-    geometry = meta.get("geometry_name") or "wkb_geometry"
+    # By position: a file's FID column may share its name with a field (GeoJSON "id").
     names = [str(c) for c in meta["fields"]]
-    fids = None
-    if options.get("return_fids"):
-        fids = table.column(table.column_names[0]).to_numpy()
-    columns = [_plain(table.column(c).to_pylist()) for c in names]
+    first = 1 if options.get("return_fids") else 0
+    fids = table.column(0).to_numpy() if first else None
+    columns = [_plain(table.column(first + k).to_pylist()) for k in range(len(names))]
     wkb = None
-    if geometry in table.column_names:
-        wkb = table.column(geometry).to_numpy(zero_copy_only=False)
+    if table.num_columns > first + len(names):
+        wkb = table.column(first + len(names)).to_numpy(zero_copy_only=False)
     return meta, fids, wkb, names, columns
 
 

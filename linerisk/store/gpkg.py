@@ -583,11 +583,13 @@ class GeoPackageStore(Store):
 
     def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
         table = self._layer(kind)
-        cols = ", ".join(f'"{c}"' for c in ("geom", *table.column_names))
-        cur = self._conn.execute(f'SELECT {cols} FROM "{table.name}" ORDER BY fid')
-        rows = cur.fetchall()
+        names = table.column_names
+        cols = ", ".join(f'"{c}"' for c in ("geom", *names))
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        rows = cur.execute(f'SELECT {cols} FROM "{table.name}" ORDER BY fid').fetchall()
         geoms = decode_geometries([r[0] for r in rows])
-        records = [dict(zip(table.column_names, tuple(r)[1:], strict=True)) for r in rows]
+        records = [dict(zip(names, r[1:], strict=True)) for r in rows]
         return records, geoms
 
     def layer_count(self, kind: str) -> int:

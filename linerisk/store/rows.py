@@ -17,6 +17,7 @@ from linerisk.model import (
     Neighbourhood,
     PoliceArea,
     Segment,
+    trusted_geometries,
 )
 from linerisk.network import Network
 from linerisk.settings import Settings
@@ -161,7 +162,17 @@ def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any
 
 
 def network_from_store(store: Store, settings: Settings) -> Network:
-    """Rebuild the :class:`Network` from the store's layers."""
+    """Rebuild the :class:`Network` from the store's layers.
+
+    Geometries were checked for validity when they were imported, so that test
+    is not repeated for each of the (at national scale, hundreds of thousands of)
+    objects; ``linerisk check`` re-checks a register edited by other tools.
+    """
+    with trusted_geometries():
+        return _network_from_store(store, settings)
+
+
+def _network_from_store(store: Store, settings: Settings) -> Network:
     rows, geoms = store.read_layer("lines")
     if not rows:
         from linerisk.errors import LineriskError
