@@ -394,7 +394,60 @@ def page_ready(html: str) -> dict:
     return {"seconds": seconds}
 
 
+def query_setup(register: str) -> dict:
+    """The two national queries: a 50 km chainage window on the longest line (from
+    its 10th kilometre) and the police station with the median number of risks."""
+    import sqlite3
+    from contextlib import closing
+
+    from linerisk.chainage import format_chainage
+
+    with closing(sqlite3.connect(register)) as conn:
+        line, lo = conn.execute(
+            "SELECT line, min(chainage_m) FROM risks GROUP BY line "
+            "ORDER BY max(chainage_m) - min(chainage_m) DESC LIMIT 1"
+        ).fetchone()
+        counts = conn.execute(
+            "SELECT police, count(*) FROM risks WHERE police IS NOT NULL "
+            "GROUP BY police ORDER BY count(*), police"
+        ).fetchall()
+    start = (lo // 1000 + 10) * 1000
+    return {
+        "seconds": 0.0,
+        "line": line,
+        "from": format_chainage(start),
+        "to": format_chainage(start + 50_000),
+        "police": counts[len(counts) // 2][0],
+    }
+
+
+def query_python(register: str, line: str, start: str, end: str, police: str) -> dict:
+    """Open the register and run each query once, as a script would."""
+    t = time.perf_counter()
+    from linerisk.register import Register
+
+    reg = Register.open(register)
+    opened = time.perf_counter() - t
+    t = time.perf_counter()
+    window = reg.risks(line=line, chainage_from=start, chainage_to=end)
+    window_s = time.perf_counter() - t
+    t = time.perf_counter()
+    station = reg.risks(police=police, status="open")
+    station_s = time.perf_counter() - t
+    reg.close()
+    return {
+        "seconds": window_s,
+        "import_and_open": opened,
+        "window": window_s,
+        "window_risks": len(window),
+        "station": station_s,
+        "station_risks": len(station),
+    }
+
+
 TASKS = {
+    "query_setup": query_setup,
+    "query_python": query_python,
     "build_meeting_register": build_meeting_register,
     "naive_map": naive_map,
     "linerisk_map": linerisk_map,

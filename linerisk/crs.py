@@ -116,10 +116,12 @@ def transform_xy(x, y, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
         return x.copy(), y.copy()
     definition = _PIPELINES.get((src, dst))
     if definition is not None:
-        # A stored lon/lat → Gauss-Krüger pipeline is evaluated without pyproj.
-        from linerisk.tmerc import forward_from_pipeline
+        # A stored pipeline between lon/lat and Gauss-Krüger is evaluated without pyproj.
+        from linerisk.tmerc import forward_from_pipeline, inverse_from_pipeline
 
         done = forward_from_pipeline(definition, x, y)
+        if done is None:
+            done = inverse_from_pipeline(definition, x, y)
         if done is not None:
             return done
     return transformer(src, dst).transform(x, y)

@@ -192,6 +192,14 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(sorted_keys[a]), order[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
+def unknown_line(line_id: str, known: Sequence[str]) -> ReferencingError:
+    """The error for a line id the register does not have, naming a few it has."""
+    shown = ", ".join(known[:12])
+    if len(known) > 12:
+        shown += f" and {len(known) - 12} more"
+    return ReferencingError(f"unknown line {line_id!r}; the register has {shown}")
+
+
 def _grid(geoms: np.ndarray) -> BoxGrid:
     return BoxGrid(shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4)))
 
@@ -286,8 +294,7 @@ class Network:
         try:
             return self._line_pos[line_id]
         except KeyError:
-            known = ", ".join(self._line_pos)
-            raise ReferencingError(f"unknown line {line_id!r}; the register has {known}") from None
+            raise unknown_line(line_id, list(self._line_pos)) from None
 
     def line(self, line_id: str) -> Line:
         return self.lines[self.line_index(line_id)]

@@ -868,7 +868,7 @@ class Register:
             names = [category] if isinstance(category, str) else list(category)
             categories = tuple(catalog.get(c).key for c in names)
         if line is not None:
-            self.network.line_index(line)
+            self._check_line(line)
         deadline_before = None
         if overdue_on is not None:
             deadline_before = _iso(self.end_of_day(overdue_on))
@@ -888,6 +888,17 @@ class Register:
             bbox=bbox,
             limit=limit,
         )
+
+    def _check_line(self, line: str) -> None:
+        """Refuse a line id the register does not have, without loading the network."""
+        if self._network is not None:
+            self._network.line_index(line)
+            return
+        known = self.store.layer_keys("lines")
+        if line not in known:
+            from linerisk.network import unknown_line
+
+            raise unknown_line(line, known)
 
     def end_of_day(self, day: dt.datetime | dt.date | str) -> dt.datetime:
         if isinstance(day, str):

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linerisk.cli import COMMANDS, cli, main
 from linerisk.cli.output import HEADERS
@@ -654,6 +656,12 @@ def test_list_by_line_range_category_party_since(reg):
         expected = [r["id"] for r in everything if party in [r[f] for f in PARTY_FIELDS]]
         assert [r["id"] for r in mine] == expected
         assert expected
+
+    station = "军粮城站派出所"
+    open_here = okj("--register", reg, "risk", "list", "--police", station, "--status", "open")
+    expected = [r["id"] for r in everything if r["police"] == station and r["status"] in OPEN]
+    assert [r["id"] for r in open_here] == expected
+    assert expected
 
     since = okj("--register", reg, "risk", "list", "--since", "2026-11-01")
     assert [r["id"] for r in since] == [
@@ -1457,3 +1465,22 @@ def test_config_show_and_set(reg):
     assert rec["deadline"] == "2026-12-01T09:30:00+08:00"
     after = json.loads(ok("--register", reg, "config", "show"))
     assert after == {**settings, "deadline_days": {"critical": 1.0, "major": 5.0, "general": 30.0}}
+
+
+_json_values = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.lists(st.integers(), max_size=3)
+    | st.dates()
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=8), _json_values, max_size=5), max_size=4))
+def test_json_output_is_what_json_dumps_writes(records):
+    """The fast JSON writer of listings is byte for byte json.dumps(indent=2)."""
+    from linerisk.cli.output import render_json
+
+    assert render_json(records) == json.dumps(records, ensure_ascii=False, indent=2, default=str)

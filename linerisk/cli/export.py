@@ -47,6 +47,7 @@ def export(
     end,
     category,
     party,
+    police,
     since,
 ):
     """Export the layer KIND, or the risks matching the filters, to a file. 导出图层或隐患清单。
@@ -63,14 +64,16 @@ def export(
     """
     from linerisk.io.export import export_layer
 
-    given = any([status, overdue, line, start, end, category, party, since])
+    given = any([status, overdue, line, start, end, category, party, police, since])
     if kind != "risks" and given:
         raise click.UsageError("the risk filters apply only to: linerisk export risks")
     reg = env.open_register()
     lang = env.language(reg)
     filters = None
     if kind == "risks":
-        filters = risk_filters(status, overdue, on, line, start, end, category, party, since)
+        filters = risk_filters(
+            status, overdue, on, line, start, end, category, party, police, since
+        )
     report = export_layer(reg, kind, output, fmt=fmt, lang=lang, crs=crs, filters=filters, on=on)
     click.echo(report.summary(lang))
     for note in report.messages:

@@ -86,7 +86,8 @@ to_option = click.option(
 
 def risk_filter_options(f):
     """The filters of ``linerisk risk list`` (shared with ``linerisk export``):
-    --status, --overdue, --on, --line, --from, --to, --category, --party, --since."""
+    --status, --overdue, --on, --line, --from, --to, --category, --party, --police,
+    --since."""
     for option in reversed(
         [
             click.option(
@@ -111,6 +112,12 @@ def risk_filter_options(f):
                 "--party", default=None, help="Any of the three verticals' units. 责任单位。"
             ),
             click.option(
+                "--police",
+                default=None,
+                help="A police station's area (exact name; faster than --party on a large "
+                "register). 派出所。",
+            ),
+            click.option(
                 "--since", default=None, metavar="DATE", help="Found on or after. 发现日期起。"
             ),
         ]
@@ -119,7 +126,7 @@ def risk_filter_options(f):
     return f
 
 
-def risk_filters(status, overdue, on, line, start, end, category, party, since) -> dict:
+def risk_filters(status, overdue, on, line, start, end, category, party, police, since) -> dict:
     """The keywords of ``Register.risks`` for the options of :func:`risk_filter_options`."""
     import datetime as dt
 
@@ -131,6 +138,7 @@ def risk_filters(status, overdue, on, line, start, end, category, party, since) 
         "chainage_from": start,
         "chainage_to": end,
         "party": party,
+        "police": police,
         "since": since,
         "overdue_on": on_day if overdue else None,
     }

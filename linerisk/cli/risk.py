@@ -205,7 +205,7 @@ def _emit_one(env: Env, reg, r, fmt: str | None, lang: str) -> None:
 @risk_filter_options
 @format_option
 @click.pass_obj
-def list_(env: Env, status, overdue, on, line, start, end, category, party, since, fmt):
+def list_(env: Env, status, overdue, on, line, start, end, category, party, police, since, fmt):
     """List risks, filtered. 按条件列出隐患。
 
     \b
@@ -217,7 +217,7 @@ def list_(env: Env, status, overdue, on, line, start, end, category, party, sinc
 
     reg = env.open_register()
     lang = env.language(reg)
-    filters = risk_filters(status, overdue, on, line, start, end, category, party, since)
+    filters = risk_filters(status, overdue, on, line, start, end, category, party, police, since)
     on_dt = reg.end_of_day(on or dt.date.today().isoformat())
     risks = reg.risks(**filters)
     labels = (fmt or _default_fmt()) in ("table", "csv")

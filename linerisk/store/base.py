@@ -81,6 +81,10 @@ class Store(abc.ABC):
     def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]: ...
 
     @abc.abstractmethod
+    def layer_keys(self, kind: str) -> list[str]:
+        """The identifiers of a layer's features (its key column), in file order."""
+
+    @abc.abstractmethod
     def update_layer_row(
         self, kind: str, key: str, changes: Mapping[str, Any], geometry: Any = None
     ) -> None: ...

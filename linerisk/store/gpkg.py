@@ -592,6 +592,14 @@ class GeoPackageStore(Store):
         records = [dict(zip(names, r[1:], strict=True)) for r in rows]
         return records, geoms
 
+    def layer_keys(self, kind: str) -> list[str]:
+        table = self._layer(kind)
+        if table.key is None:
+            raise StoreError(f"the {kind} layer has no identifier column")
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        return [k for (k,) in cur.execute(f'SELECT "{table.key}" FROM "{table.name}" ORDER BY fid')]
+
     def layer_count(self, kind: str) -> int:
         table = self._layer(kind)
         return self._conn.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]
