@@ -85,7 +85,16 @@ def risk_columns(
     street = _take([x.street_office for x in net.neighbourhoods], nb)
     workshop = _take([s.workshop for s in segs], seg)
     works_section = _take([s.works_section for s in segs], seg)
-    party_of = {Vertical.POLICE: police, Vertical.RAILWAY: workshop, Vertical.LOCAL: street}
+    # lead vertical per row as 0/1/2, then the lead party picked column-wise
+    verticals = list(Vertical)
+    code = {v: k for k, v in enumerate(verticals)}
+    lead_code = np.fromiter((code[v] for v in lead), dtype=np.int8, count=n)
+    by_vertical = {Vertical.POLICE: police, Vertical.RAILWAY: workshop, Vertical.LOCAL: street}
+    lead_party = np.select(
+        [lead_code == k for k in range(len(verticals))],
+        [np.array(by_vertical[v], dtype=object) for v in verticals],
+        default=None,
+    ).tolist()
     uncovered = [
         _UNCOVERED[(p is None, w is None, s is None)]
         for p, w, s in zip(police, works_section, street, strict=True)
@@ -100,7 +109,7 @@ def risk_columns(
         "measure_m": np.round(ref.measure, 3).tolist(),
         "chainage_m": np.round(ref.chainage, 3).tolist(),
         "chainage": format_chainages(ref.chainage, prefixes),
-        "side": np.where(ref.side > 0, "left", "right").tolist(),
+        "side": np.array(["right", "left"], dtype=object)[(ref.side > 0).astype(np.int8)].tolist(),
         "offset_m": np.round(ref.offset, 2).tolist(),
         "segment": _take([s.id for s in segs], seg),
         "works_section": works_section,
@@ -115,8 +124,8 @@ def risk_columns(
         "zone_width_m": ref.zone_width.tolist(),
         "zone_distance_m": np.round(ref.zone_distance, 2).tolist(),
         "band": bands,
-        "lead_vertical": [v.value for v in lead],
-        "lead_party": [party_of[v][i] for i, v in enumerate(lead)],
+        "lead_vertical": np.array([v.value for v in verticals], dtype=object)[lead_code].tolist(),
+        "lead_party": lead_party,
         "found_at": list(found_at),
         "found_by": list(found_by),
         "deadline": list(deadline),
