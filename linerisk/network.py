@@ -7,7 +7,7 @@ Everything is in one projected (metric) CRS, given as ``crs``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 
 import attrs
@@ -31,7 +31,7 @@ from linerisk.model import (
     Side,
     Zone,
 )
-from linerisk.referencing import BATCH, LineIndex, _map
+from linerisk.referencing import BATCH, LineIndex
 from linerisk.settings import Settings
 from linerisk.zones import AREA_CODES, BAND_ORDER
 
@@ -431,6 +431,9 @@ class Network:
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
+        # Police areas and neighbourhoods depend on the coordinates alone, so
+        # they are looked up while the points are being located.
+        areas = self._areas(x, y)
         loc = self.index.locate(x, y, self.settings.max_distance_m)
         status = np.where(loc.found, PlaceStatus.OK, PlaceStatus.TOO_FAR).astype(np.int8)
         nearest_line = np.full(len(x), -1, dtype=np.int64)
@@ -455,7 +458,27 @@ class Network:
             y,
             nearest_line,
             nearest_distance,
+            areas,
         )
+
+    def _areas(self, x: np.ndarray, y: np.ndarray) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        """Start looking up the police area and neighbourhood of each point; the
+        function returned waits for the results. Many points are looked up on two
+        worker threads, one per layer (a thread tests only its own polygons),
+        while the caller goes on."""
+        layers = [
+            (self._police_grid, self._police_geoms),
+            (self._neighbourhood_grid, self._neighbourhood_geoms),
+        ]
+        if len(x) <= BATCH:
+            police, neighbourhood = (_first_hit(*layer, x, y) for layer in layers)
+            return lambda: (police, neighbourhood)
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=len(layers))
+        futures = [pool.submit(_first_hit, *layer, x, y) for layer in layers]
+        pool.shutdown(wait=False)
+        return lambda: (futures[0].result(), futures[1].result())
 
     def place(
         self,
@@ -544,25 +567,15 @@ class Network:
         y: np.ndarray,
         nearest_line: np.ndarray,
         nearest_distance: np.ndarray,
+        areas: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> Referenced:
         n = len(status)
         ok = status == PlaceStatus.OK
         line_ok = np.where(ok, line, -1)
         segment = self._segment_at(line_ok, measure)
-        px = np.where(ok, x, 0.0)
-        py = np.where(ok, y, 0.0)
-        # The two layers on two threads: each thread tests only its own polygons.
-        police, neighbourhood = (
-            np.where(ok, hit, -1)
-            for hit in _map(
-                lambda layer: _first_hit(*layer, px, py),
-                [
-                    (self._police_grid, self._police_geoms),
-                    (self._neighbourhood_grid, self._neighbourhood_geoms),
-                ],
-                threads=n > BATCH,
-            )
-        )
+        if areas is None:
+            areas = self._areas(np.where(ok, x, np.nan), np.where(ok, y, np.nan))
+        police, neighbourhood = (np.where(ok, hit, -1) for hit in areas())
         has_seg = segment >= 0
         area = np.full(n, -1, dtype=np.int64)
         if n and len(self.segments):

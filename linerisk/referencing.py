@@ -1,10 +1,14 @@
 """Array-at-a-time linear referencing: points ⇄ (line, measure, side, offset).
 
-Lines are cut into short pieces of a few edges each, held in one STRtree. A
-point is located by finding its nearest piece through the tree and projecting
-it onto that piece's edges with numpy; the cost per point does not grow with
-the length of the line. All inputs and outputs are numpy arrays in one metric
-CRS. Nothing here opens files or prints.
+Lines are cut into short pieces of a few edges each. A point is located by
+finding the pieces near it and projecting it onto their edges with numpy; the
+cost per point does not grow with the length of the line. The pieces near a
+point come from a grid of their boxes grown by a search window
+(:class:`~linerisk.grid.BoxGrid`: arithmetic on the coordinates, no geometry
+object per point), trying 150 m, then 400 m, then the distance limit; a point
+farther than all windows (or with no limit) asks an STRtree of the pieces for
+its nearest. All inputs and outputs are numpy arrays in one metric CRS.
+Nothing here opens files or prints.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from linerisk.grid import BoxGrid
 __all__ = ["PIECE_EDGES", "LineIndex", "Located"]
 
 #: edges per indexed piece; small enough that projecting onto a piece is cheap,
-#: large enough to keep the tree small.
+#: large enough to keep the index small.
 PIECE_EDGES = 8
 #: points projected per numpy batch, which bounds temporary memory.
 BATCH = 65536
