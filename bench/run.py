@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
     if args.only in (None, "map"):
-        rows = bench_map(args.repeats or 3)
+        rows = bench_map(args.repeats or 5)
         sections["Joint-meeting map (issue: the joint-meeting map, target 6)"] = table(
             ("", "measured", "target", "met"), rows
         )
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     shutil.rmtree(keep.parent, ignore_errors=True)
     if args.only in (None, "cli"):
-        rows = bench_cli(args.repeats or 7)
+        rows = bench_cli(args.repeats or 11)
         sections["Command line on a 100,000-risk register (issue: the command line)"] = (
             "Wall time of the whole process, bytecode cached as after installation.\n\n"
             + table(("command", "seconds", "target", "met"), rows)
