@@ -134,10 +134,10 @@ def transform_geometries(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
 
     if same_crs(src, dst):
         return np.asarray(geoms, dtype=object)
-    t = transformer(src, dst)
 
     def fn(coords: np.ndarray) -> np.ndarray:
-        x, y = t.transform(coords[:, 0], coords[:, 1])
+        # through transform_xy, so that a stored Gauss-Krüger pipeline needs no pyproj
+        x, y = transform_xy(coords[:, 0], coords[:, 1], src, dst)
         return np.column_stack([x, y])
 
     return shapely.transform(np.asarray(geoms, dtype=object), fn)
