@@ -616,9 +616,7 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
     raw_events = []
     for i, r in enumerate(rows):
         for ev in r.get("events", ()):
-            reason = ""
-            if '"reason"' in (ev["data"] or ""):
-                reason = str(json.loads(ev["data"]).get("reason") or "")
+            reason = str(ev["reason"] or "")
             raw_events.append((i, _when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
     times = [t for t in found if t is not None] + [e[1] for e in raw_events]
     t0 = int(min(times).timestamp() // 60) if times else 0

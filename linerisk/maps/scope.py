@@ -20,7 +20,6 @@ is the one the scope was chosen by.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -363,9 +362,6 @@ def risks_in_scope(register, scope: Scope) -> list[Risk]:
     return scope.select(register.risks())
 
 
-_DEADLINE = re.compile(r'"deadline":"([^"]+)"')
-
-
 def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, Any]]:
     """The scope's risks as they stood at ``on``, as store rows with their history.
 
@@ -381,7 +377,7 @@ def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, A
     rows = scope.select_rows(register.store.find_risks(register.query()))
     ids = {r["id"] for r in rows}
     events: dict[int, list[dict[str, Any]]] = {}
-    for ev in register.store.iter_events():
+    for ev in register.store.history_rows():
         if ev["risk_id"] in ids:
             events.setdefault(ev["risk_id"], []).append(ev)
     out = []
@@ -400,13 +396,8 @@ def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, A
                     if status == "cleared":
                         cleared = e["at"]
                 # the report records the first deadline, a reopen sets a new one
-                match = (
-                    _DEADLINE.search(e["data"] or "")
-                    if e["action"] in ("report", "reopen")
-                    else None
-                )
-                if match:
-                    deadline = match[1]
+                if isinstance(e["deadline"], str):
+                    deadline = e["deadline"]
             if status != "cleared":
                 cleared = None
         out.append(

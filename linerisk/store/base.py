@@ -145,6 +145,13 @@ class Store(abc.ABC):
         columns (see :func:`linerisk.lifecycle.chain_events`)."""
 
     @abc.abstractmethod
+    def history_rows(self) -> Iterator[dict[str, Any]]:
+        """Every event in seq order for history views: ``seq``, ``risk_id``, ``at``,
+        ``actor``, ``action``, ``from_status``, ``to_status``, ``note``, and read out
+        of its data the ``reason`` and the ``deadline`` it set (report, reopen), or
+        None. Neither the data text nor the hashes, which only ``verify`` needs."""
+
+    @abc.abstractmethod
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
         """Events in seq order."""
 

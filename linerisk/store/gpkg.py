@@ -46,6 +46,12 @@ BUSY_TIMEOUT_S = 120.0
 #: from this many rows a risk insert rebuilds the spatial index in one pass
 BULK_RTREE_ROWS = 2000
 
+#: the deadline an event set: the report's record holds the first, a reopen the next
+_DEADLINE_SQL = (
+    "CASE action WHEN 'report' THEN json_extract(data, '$.record.deadline') "
+    "WHEN 'reopen' THEN json_extract(data, '$.deadline') END"
+)
+
 #: attribute indexes of the risks table: name → indexed columns
 RISK_INDEXES = {
     "risks_status": "status",
@@ -806,6 +812,16 @@ class GeoPackageStore(Store):
             yield from self._dicts(
                 f"SELECT * FROM {EVENTS_TABLE} WHERE risk_id = ? ORDER BY seq", (risk_id,)
             )
+
+    def history_rows(self) -> Iterator[dict[str, Any]]:
+        # An event whose data was edited into broken JSON reads as null here
+        # (verify reports the edit).
+        reason = "CASE WHEN json_valid(data) THEN json_extract(data, '$.reason') END"
+        deadline = f"CASE WHEN json_valid(data) THEN {_DEADLINE_SQL} END"
+        yield from self._dicts(
+            "SELECT seq, risk_id, at, actor, action, from_status, to_status, note, "
+            f"{reason} AS reason, {deadline} AS deadline FROM {EVENTS_TABLE} ORDER BY seq"
+        )
 
     # ------------------------------------------------------------------ patrols
 
