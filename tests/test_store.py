@@ -544,3 +544,61 @@ def test_opening_something_else_is_refused_in_one_sentence(tmp_path, kind):
     assert "\n" not in message
     assert message.count(". ") == 0
     assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_history_rows_are_the_log_without_data_and_hashes(sample_register):
+    """The map's history read: every event, with the reason and deadline its data
+    holds read out by SQLite, and a broken (edited) record read as null."""
+    store = sample_register.store
+    full = list(store.iter_events())
+    light = list(store.history_rows())
+    assert [e["seq"] for e in light] == [e["seq"] for e in full]
+    for e, f in zip(light, full, strict=True):
+        data = json.loads(f["data"])
+        for key in ("risk_id", "at", "actor", "action", "from_status", "to_status", "note"):
+            assert e[key] == f[key]
+        assert e["reason"] == data.get("reason")
+        if f["action"] == "report":
+            assert e["deadline"] == data["record"]["deadline"]
+        elif f["action"] == "reopen":
+            assert e["deadline"] == data["deadline"]
+        else:
+            assert e["deadline"] is None
+    assert any(e["reason"] for e in light)
+    store._conn.execute("UPDATE risk_events SET data = '{broken' WHERE seq = 1")
+    first = next(store.history_rows())
+    assert first["seq"] == 1 and first["deadline"] is None and first["reason"] is None
+
+
+def test_bulk_insert_keeps_the_attribute_indexes(empty_register):
+    """A big first insert drops and rebuilds the risk indexes inside its
+    transaction; they are there afterwards and queries use them."""
+    reg = empty_register
+    ref = reg.network.place(
+        ["JD"] * 2500, [3000.0 + k for k in range(2500)], ["left"] * 2500, [40.0] * 2500
+    )
+    rows = [
+        {
+            "category": "garbage",
+            "severity": "general",
+            "found_by": "test",
+            "found_at": "2026-11-20T09:00+08:00",
+            "x": float(x),
+            "y": float(y),
+            "crs": reg.crs,
+        }
+        for x, y in zip(ref.x, ref.y, strict=True)
+    ]
+    reg.add_risks(rows, allow_duplicates=True)
+    names = {r[1] for r in reg.store._conn.execute("PRAGMA index_list(risks)")}
+    assert {"risks_status", "risks_line_chainage", "risks_police"} <= names
+    plan = " ".join(
+        str(r[-1])
+        for r in reg.store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM risks WHERE police = ? AND status = 'reported'",
+            ("天津站派出所",),
+        )
+    )
+    assert "USING INDEX" in plan
+    assert len(reg.risks(line="JD", chainage_from="K2+999.5", chainage_to="K3+099.5")) == 100
+    assert reg.verify().ok
