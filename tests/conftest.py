@@ -14,6 +14,13 @@ from linerisk.sample import build_sample_register, load_sample_network
 SAMPLE_DAY = "2026-11-25"
 
 
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """No register or actor leaks in from the shell running the tests."""
+    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
+    monkeypatch.delenv("LINERISK_BY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def sample_network():
     """The sample network (read once; it is immutable)."""

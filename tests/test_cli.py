@@ -77,13 +77,6 @@ PARTY_FIELDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    """No register or actor leaks in from the shell running the tests."""
-    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
-    monkeypatch.delenv("LINERISK_BY", raising=False)
-
-
 @pytest.fixture
 def reg(sample_register_path) -> Path:
     return sample_register_path

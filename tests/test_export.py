@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 
 import pytest
-from click.testing import CliRunner
+from cli_run import run_cli as run
 
 from linerisk.io.export import RISK_COLUMNS, export_layer, format_of
 from linerisk.io.importing import import_layer, read_source
@@ -30,27 +29,6 @@ COMPARED = (
     "located_by",
     "parties",
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
-    monkeypatch.delenv("LINERISK_BY", raising=False)
-
-
-def run(*args: object, lang: str = "en"):
-    from linerisk.cli import main
-
-    runner = CliRunner()
-    with runner.isolation(env={"LINERISK_LANG": lang}) as (out, err, _):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def _same_risks(a: Register, b: Register) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
-from click.testing import CliRunner
+from cli_run import run_cli as run
 
 from linerisk.crs import transform_xy
 from linerisk.errors import LineriskError
@@ -24,28 +23,6 @@ from linerisk.sample import sample_dir
 
 OFFICER = "天津站派出所 王磊"
 CRS = "EPSG:4548"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
-    monkeypatch.delenv("LINERISK_BY", raising=False)
-
-
-def run(*args: object, lang: str = "en"):
-    """The CLI through its entry point: (exit code, stdout, stderr)."""
-    from linerisk.cli import main
-
-    runner = CliRunner()
-    with runner.isolation(env={"LINERISK_LANG": lang}) as (out, err, _):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def refused(result, needle: str) -> str:

@@ -8,11 +8,10 @@ import csv
 import datetime as dt
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import run_cli as _run
 
 from linerisk.io.importing import import_layer
 from linerisk.io.mapping import FieldMapping
@@ -39,28 +38,6 @@ BAD_ROWS = {
     23: "cannot read distance '约三十米'",
     26: "unknown category '鸟窝'",
 }
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    monkeypatch.delenv("LINERISK_REGISTER", raising=False)
-    monkeypatch.delenv("LINERISK_BY", raising=False)
-
-
-def _run(*args: object, lang: str = "en"):
-    """The CLI through its entry point: (exit code, stdout, stderr)."""
-    from linerisk.cli import main
-
-    runner = CliRunner()
-    with runner.isolation(env={"LINERISK_LANG": lang}) as (out, err, _):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def _write_xlsx(path: Path, rows: list[list], title: str | None = "某站隐患台账") -> Path:
