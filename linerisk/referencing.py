@@ -48,10 +48,9 @@ def built_tree(geoms: np.ndarray) -> shapely.STRtree:
     return tree
 
 
-def _map(fn, items: list, threads: bool = True) -> list:
-    """``[fn(i) for i in items]``, on worker threads when there is more than one
-    item (and ``threads`` is true: starting threads is not worth it for a few points)."""
-    if not threads or len(items) < 2 or WORKERS < 2:
+def _map(fn, items: list) -> list:
+    """``[fn(i) for i in items]``, on worker threads when there is more than one item."""
+    if len(items) < 2 or WORKERS < 2:
         return [fn(i) for i in items]
     from concurrent.futures import ThreadPoolExecutor  # not needed for one point
 

@@ -79,15 +79,12 @@ def column_values(column: np.ndarray) -> list[Any]:
     kind = column.dtype.kind
     if kind == "f":
         return [None if v != v else v for v in values] if np.isnan(column).any() else values
-    if kind != "O":
-        return values
-    return [
-        v if v is None or (type(v) is str and v[:1] not in "[{") else _jsonish(v) for v in values
-    ]
+    return _plain(values) if kind == "O" else values
 
 
 def _plain(values: list[Any]) -> list[Any]:
-    """Values from an Arrow column: NaN becomes None and JSON text is parsed."""
+    """Values of a column read as Python objects (an Arrow column, or a pyogrio
+    object column): NaN becomes None and JSON text is parsed."""
     return [
         v
         if v is None or (type(v) is str and v[:1] not in "[{") or (type(v) is float and v == v)
