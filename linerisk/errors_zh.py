@@ -590,6 +590,17 @@ _RULES: list[Rule] = [
         lambda m: f"{_LAYER_ZH.get(m['k'], m['k'])}引用了未知线路 {m['l']}",
     ),
     (
+        re.compile(
+            r"feature (?P<i>\d+) of the register's (?P<k>\w+) layer is not a (?P<t>.+) or is "
+            r"empty; run linerisk check"
+        ),
+        lambda m: (
+            f"台账的{_LAYER_ZH.get(m['k'], m['k'])}图层第 {m['i']} 个要素不是 "
+            f"{m['t'].replace(' or ', ' 或 ')}，或为空；"
+            "请运行 linerisk check"
+        ),
+    ),
+    (
         re.compile(r"(?P<n>.+) has several layers \((?P<l>.+)\); choose one with --layer"),
         "{n} 含有多个图层（{l}），请用 --layer 选择",
     ),

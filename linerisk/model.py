@@ -335,7 +335,7 @@ class CategoryCatalog:
 
 
 def _non_empty(_inst: Any, attr: attrs.Attribute, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value or value.isspace():
         raise ValueError(f"{attr.name} must be a non-empty string")
 
 
@@ -349,8 +349,9 @@ _TRUSTED_GEOMETRY: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def trusted_geometries() -> Iterator[None]:
-    """Skip the (costly) geometry validity test while building model objects from
-    geometries already validated; type and emptiness are still checked."""
+    """Skip the per-object geometry checks while building model objects from
+    geometries already checked: validity when they were imported, type and
+    emptiness by the caller for a whole layer at once."""
     token = _TRUSTED_GEOMETRY.set(True)
     try:
         yield
@@ -360,7 +361,7 @@ def trusted_geometries() -> Iterator[None]:
 
 def _geom_of(*types: str):
     def check(_inst: Any, attr: attrs.Attribute, value: BaseGeometry | None) -> None:
-        if value is None:
+        if value is None or _TRUSTED_GEOMETRY.get():
             return
         import shapely
         from shapely.geometry.base import BaseGeometry
@@ -369,7 +370,7 @@ def _geom_of(*types: str):
             raise ValueError(f"{attr.name} must be a {' or '.join(types)}, not {value!r}")
         if value.is_empty:
             raise ValueError(f"{attr.name} must not be empty")
-        if not _TRUSTED_GEOMETRY.get() and not shapely.is_valid(value):
+        if not shapely.is_valid(value):
             raise ValueError(f"{attr.name} is not a valid geometry")
 
     return check

@@ -62,6 +62,29 @@ __all__ = ["PartySummary", "Register", "VerifyReport"]
 
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 
+#: The columns a ``report`` event records of the new risk (with its ``x``, ``y``):
+#: what was reported, and where and to whom linerisk placed it. The other
+#: columns follow from these and the network and settings of the day.
+REPORT_RECORD = (
+    "category",
+    "severity",
+    "found_at",
+    "found_by",
+    "description",
+    "note",
+    "ref",
+    "located_by",
+    "line",
+    "chainage_m",
+    "side",
+    "offset_m",
+    "segment",
+    "police",
+    "street_office",
+    "lead_vertical",
+    "deadline",
+)
+
 
 @attrs.frozen
 class VerifyReport:
@@ -382,7 +405,7 @@ class Register:
             status=Status.REPORTED.value,
             updated_at=_iso(now),
         )
-        record = {c: v for c, v in columns.items() if c not in ("updated_at", "source")}
+        record = {c: columns[c] for c in REPORT_RECORD}
         record["x"] = np.round(ref.x, 3).tolist()
         record["y"] = np.round(ref.y, 3).tolist()
         # canonical_json({"record": {...}, "recorded_at": now}), built column-wise

@@ -339,3 +339,39 @@ def test_status_survives_reopening_the_file(reg):
         assert again.get(risk.id).status.value == "cleared"
         assert again.history(risk.id)[-1].action.value == "clear"
         assert again.verify().ok
+
+
+def test_the_report_event_records_what_was_reported_and_where_it_was_placed(reg):
+    """The report record: the inputs and the placement, equal to the risk's columns
+    when it was registered; empty values are left out; derived columns are not
+    copied."""
+    from linerisk.store.base import RiskQuery
+
+    risk = risk_in(reg, "reported")
+    (row,) = reg.store.find_risks(RiskQuery(ids=[risk.id]))
+    first = reg.history(risk.id)[0]
+    assert first.action.value == "report"
+    record = first.data["record"]
+    kept = (
+        "category",
+        "severity",
+        "found_at",
+        "found_by",
+        "ref",
+        "located_by",
+        "line",
+        "chainage_m",
+        "side",
+        "offset_m",
+        "segment",
+        "police",
+        "street_office",
+        "lead_vertical",
+        "deadline",
+    )
+    assert set(record) == {*kept, "x", "y"}  # description and note were not given
+    for key in kept:
+        assert record[key] == row[key], key
+    assert record["category"] == "fence_damage" and record["side"] == "left"
+    assert record["offset_m"] == 9.5 and record["located_by"] == "chainage"
+    assert (record["x"], record["y"]) == (round(row["x"], 3), round(row["y"], 3))

@@ -602,3 +602,72 @@ def test_bulk_insert_keeps_the_attribute_indexes(empty_register):
     assert "USING INDEX" in plan
     assert len(reg.risks(line="JD", chainage_from="K2+999.5", chainage_to="K3+099.5")) == 100
     assert reg.verify().ok
+
+
+@pytest.mark.parametrize(("layer", "blob_sql"), [("segments", "point"), ("police_areas", "empty")])
+def test_a_stored_geometry_of_the_wrong_type_or_empty_is_refused_in_one_sentence(
+    sample_register_path, layer, blob_sql
+):
+    """The network is rebuilt from a register without a per-object geometry test;
+    a layer edited by another tool into a wrong or empty geometry is refused, in
+    both languages, naming the layer and feature."""
+    import numpy as np
+
+    from linerisk.store.gpkg import encode_points
+    from tests.cli_run import run_cli
+
+    if blob_sql == "point":
+        blob = encode_points(np.array([500000.0]), np.array([4300000.0]), 4548)[0]
+    else:  # a GeoPackage blob flagged empty: header with no envelope, then empty WKB
+        import shapely
+
+        blob = (
+            b"GP\x00\x11"
+            + (4548).to_bytes(4, "little")
+            + shapely.to_wkb(shapely.from_wkt("MULTIPOLYGON EMPTY"))
+        )
+    with Register.open(sample_register_path) as reg:  # its connection has the GPKG functions
+        reg.store._conn.execute(f'UPDATE "{layer}" SET geom = ? WHERE fid = 2', (blob,))
+    with Register.open(sample_register_path) as reg, pytest.raises(StoreError) as info:
+        reg.network  # noqa: B018 - loading it is the test
+    assert str(info.value).startswith(f"feature 2 of the register's {layer} layer is not a")
+    code, _out, err = run_cli(
+        "--register",
+        sample_register_path,
+        "risk",
+        "add",
+        "--line",
+        "JD",
+        "--at",
+        "K3+100",
+        "--side",
+        "left",
+        "--offset",
+        "10",
+        "--category",
+        "garbage",
+        "--by",
+        "test",
+    )
+    assert code != 0 and "Traceback" not in err
+    assert err.strip().count("\n") == 0 and "linerisk check" in err
+    code, _out, err = run_cli(
+        "--register",
+        sample_register_path,
+        "risk",
+        "add",
+        "--line",
+        "JD",
+        "--at",
+        "K3+100",
+        "--side",
+        "left",
+        "--offset",
+        "10",
+        "--category",
+        "garbage",
+        "--by",
+        "test",
+        lang="zh",
+    )
+    assert code != 0 and "图层第 2 个要素" in err

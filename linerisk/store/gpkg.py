@@ -15,6 +15,7 @@ import math
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,11 @@ _POINT_FIELDS = (
     ("x", "<f8"),
     ("y", "<f8"),
 )
+
+
+def _has_value(values: Iterable[Any]) -> bool:
+    """Whether any of ``values`` is not None (stops at the first)."""
+    return any(v is not None for v in values)
 
 
 def encode_points(x: np.ndarray, y: np.ndarray, srs_id: int) -> list[bytes]:
@@ -623,7 +629,9 @@ class GeoPackageStore(Store):
 
         if not self._depth:
             raise StoreError("writes must happen inside a transaction")
-        names = RISKS.column_names
+        # Columns empty in every new row are left to their default (NULL): the
+        # sqlite3 module looks up an adapter for each None it binds.
+        names = [c for c in RISKS.column_names if _has_value(columns[c])]
         blobs = encode_points(np.asarray(x, float), np.asarray(y, float), self.srs_id)
         n = len(blobs)
         start = self._conn.execute(
@@ -795,15 +803,18 @@ class GeoPackageStore(Store):
     def append_events(self, rows: Sequence[Sequence[Any]]) -> None:
         if not self._depth:
             raise StoreError("writes must happen inside a transaction")
+        if not rows:
+            return
         names = [c for c, _t in EVENT_COLUMNS]
+        # As for risks: columns empty in every row (from_status of reports) are not bound.
+        keep = [i for i in range(len(names)) if _has_value(r[i] for r in rows)]
         self._conn.executemany(
-            f"INSERT INTO {EVENTS_TABLE} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))})",
-            rows,
+            f"INSERT INTO {EVENTS_TABLE} ({', '.join(names[i] for i in keep)}) "
+            f"VALUES ({', '.join('?' * len(keep))})",
+            map(itemgetter(*keep), rows),
         )
-        if rows:
-            last = dict(zip(names, rows[-1], strict=True))
-            self.set_meta("events_head", {"seq": last["seq"], "hash": last["hash"]})
+        last = dict(zip(names, rows[-1], strict=True))
+        self.set_meta("events_head", {"seq": last["seq"], "hash": last["hash"]})
 
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
         if risk_id is None:

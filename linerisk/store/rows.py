@@ -161,19 +161,50 @@ def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any
     return out
 
 
+#: the geometry types the objects of each layer accept
+_GEOMETRY_TYPES = {
+    "lines": ("LineString",),
+    "kmposts": ("Point",),
+    "chain_breaks": ("Point",),
+    "segments": ("LineString", "MultiLineString"),
+    "police_areas": ("Polygon", "MultiPolygon"),
+    "neighbourhoods": ("Polygon", "MultiPolygon"),
+    "fences": ("LineString", "MultiLineString"),
+}
+
+
 def network_from_store(store: Store, settings: Settings) -> Network:
     """Rebuild the :class:`Network` from the store's layers.
 
     Geometries were checked for validity when they were imported, so that test
     is not repeated for each of the (at national scale, hundreds of thousands of)
-    objects; ``linerisk check`` re-checks a register edited by other tools.
+    objects, and their type and emptiness are checked a layer at a time;
+    ``linerisk check`` re-checks a register edited by other tools.
     """
     with trusted_geometries():
         return _network_from_store(store, settings)
 
 
+def _read(store: Store, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """A layer's rows and geometries, refused if a geometry has the wrong type or
+    is empty (a missing geometry is allowed, as the model objects allow it)."""
+    rows, geoms = store.read_layer(kind)
+    types = _GEOMETRY_TYPES[kind]
+    kinds = shapely.get_type_id(geoms)
+    allowed = [int(shapely.GeometryType[t.upper()]) for t in types]
+    bad = np.flatnonzero((~np.isin(kinds, allowed) & (kinds != -1)) | shapely.is_empty(geoms))
+    if len(bad):
+        from linerisk.store.base import StoreError
+
+        raise StoreError(
+            f"feature {int(bad[0]) + 1} of the register's {kind} layer is not a "
+            f"{' or '.join(types)} or is empty; run linerisk check"
+        )
+    return rows, geoms
+
+
 def _network_from_store(store: Store, settings: Settings) -> Network:
-    rows, geoms = store.read_layer("lines")
+    rows, geoms = _read(store, "lines")
     if not rows:
         from linerisk.errors import LineriskError
 
@@ -192,19 +223,19 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("kmposts")
+    rows, geoms = _read(store, "kmposts")
     kmposts = [
         KmPost(line=r["line"], chainage=r["chainage_m"], geometry=g)
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("chain_breaks")
+    rows, geoms = _read(store, "chain_breaks")
     breaks = [
         ChainBreak(
             line=r["line"], back=r["back_m"], ahead=r["ahead_m"], geometry=g, note=r["note"] or ""
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("segments")
+    rows, geoms = _read(store, "segments")
     segments = [
         Segment(
             id=r["id"],
@@ -222,7 +253,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("police_areas")
+    rows, geoms = _read(store, "police_areas")
     police = [
         PoliceArea(
             id=r["id"],
@@ -233,7 +264,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("neighbourhoods")
+    rows, geoms = _read(store, "neighbourhoods")
     neighbourhoods = [
         Neighbourhood(
             id=r["id"],
@@ -244,7 +275,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = store.read_layer("fences")
+    rows, geoms = _read(store, "fences")
     fences = [
         Fence(
             id=r["id"],
