@@ -223,9 +223,12 @@ def _encoded(key: str, values: Sequence[Any]) -> list[str | None]:
     return [None if v is None else name + encode(v) for v in values]
 
 
-def canonical_objects(columns: Mapping[str, Sequence[Any]]) -> list[str]:
+def canonical_objects(
+    columns: Mapping[str, Sequence[Any]], before: str = "", after: str = ""
+) -> list[str]:
     """One :func:`canonical_json` object per row of ``columns``, keys whose value
-    is None left out; built column by column, for bulk writes.
+    is None left out; built column by column, for bulk writes. ``before`` and
+    ``after`` are put around each object (to nest it in a fixed outer object).
 
     >>> canonical_objects({"b": [1.5, None], "a": ["x", "y"]})
     ['{"a":"x","b":1.5}', '{"a":"y"}']
@@ -233,4 +236,6 @@ def canonical_objects(columns: Mapping[str, Sequence[Any]]) -> list[str]:
     parts = [_encoded(k, columns[k]) for k in sorted(columns)]
     if not parts:
         return []
-    return ["{" + ",".join(filter(None, row)) + "}" for row in zip(*parts, strict=True)]
+    head = before + "{"
+    tail = "}" + after
+    return [head + ",".join(filter(None, row)) + tail for row in zip(*parts, strict=True)]

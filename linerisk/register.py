@@ -410,7 +410,7 @@ class Register:
         record["y"] = np.round(ref.y, 3).tolist()
         # canonical_json({"record": {...}, "recorded_at": now}), built column-wise
         tail = f',"recorded_at":{json.dumps(_iso(now), ensure_ascii=False)}}}'
-        data = ['{"record":' + text + tail for text in canonical_objects(record)]
+        data = canonical_objects(record, '{"record":', tail)
         report = Action.REPORT.value
         reported = Status.REPORTED.value
         notes = [v or "" for v in columns["note"]]

@@ -155,6 +155,14 @@ def test_canonical_objects_match_canonical_json(columns):
         canonical_json({k: v[i] for k, v in columns.items() if v[i] is not None}) for i in range(n)
     ]
     assert canonical_objects(columns) == expected
+    # nested in an outer object, as report events are
+    nested = [
+        canonical_json(
+            {"record": {k: v[i] for k, v in columns.items() if v[i] is not None}, "z": 1}
+        )
+        for i in range(n)
+    ]
+    assert canonical_objects(columns, '{"record":', ',"z":1}') == nested
 
 
 def test_canonical_objects_refuse_numbers_json_cannot_hold():
