@@ -513,3 +513,15 @@ def test_cli_writes_the_map_and_the_diagram(workdir):
     )  # fmt: skip
     assert bad.exit_code != 0
     assert not (workdir / "bad.html").exists()
+
+
+def test_the_page_names_the_installed_linerisk_version(offline_page):
+    """The version printed in the page (read from the package, not its metadata) is
+    the installed distribution's."""
+    from importlib.metadata import version
+
+    import linerisk
+
+    assert linerisk.__version__ == version("linerisk")
+    html = Path(offline_page).read_text(encoding="utf-8")
+    assert f'<meta name="generator" content="linerisk {linerisk.__version__}">' in html

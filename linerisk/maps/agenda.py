@@ -809,12 +809,8 @@ def _summary_rows(agenda: Agenda) -> list[tuple[str, str, int, int, int]]:
 
 
 def _footer_parts(agenda: Agenda) -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
+    from linerisk import __version__ as ver
 
-    try:
-        ver = version("linerisk")
-    except PackageNotFoundError:  # pragma: no cover
-        ver = ""
     h, lang = agenda.header, agenda.lang
     return [
         h.scope_title,

@@ -900,12 +900,8 @@ def _page(
     lang: str,
     source: TileSource,
 ) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from linerisk import __version__ as ver
 
-    try:
-        ver = version("linerisk")
-    except PackageNotFoundError:  # pragma: no cover
-        ver = ""
     assets = _assets()
     net = register.network
     title = f"{label('map_title', lang)} · {scope.title(net, lang)}"

@@ -400,9 +400,9 @@ def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, A
                     deadline = e["deadline"]
             if status != "cleared":
                 cleared = None
-        out.append(
-            {**row, "status": status, "deadline": deadline, "cleared_at": cleared, "events": seen}
-        )
+        # the rows are this function's own: updated in place
+        row.update(status=status, deadline=deadline, cleared_at=cleared, events=seen)
+        out.append(row)
     is_open = {s.value for s in _Status if s.is_open}
     out.sort(key=lambda r: (r["status"] not in is_open, r["id"]))
     return out

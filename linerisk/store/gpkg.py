@@ -827,8 +827,15 @@ class GeoPackageStore(Store):
     def history_rows(self) -> Iterator[dict[str, Any]]:
         # An event whose data was edited into broken JSON reads as null here
         # (verify reports the edit).
-        reason = "CASE WHEN json_valid(data) THEN json_extract(data, '$.reason') END"
-        deadline = f"CASE WHEN json_valid(data) THEN {_DEADLINE_SQL} END"
+        # Only events that can hold the key are parsed (instr is a plain text search).
+        reason = (
+            "CASE WHEN instr(data, '\"reason\"') AND json_valid(data) "
+            "THEN json_extract(data, '$.reason') END"
+        )
+        deadline = (
+            "CASE WHEN action IN ('report', 'reopen') AND json_valid(data) "
+            f"THEN {_DEADLINE_SQL} END"
+        )
         yield from self._dicts(
             "SELECT seq, risk_id, at, actor, action, from_status, to_status, note, "
             f"{reason} AS reason, {deadline} AS deadline FROM {EVENTS_TABLE} ORDER BY seq"
