@@ -243,6 +243,64 @@ def linerisk_import(scale: str, source: str, target: str) -> dict:
     return {"seconds": seconds, "risks": count}
 
 
+def storage_floor(register: str, target: str) -> dict:
+    """The floor for a register's format: SQLite alone writing the rows, attribute
+    indexes, R-tree and events that ``linerisk_import`` wrote to ``register``,
+    from tuples prepared in memory (nothing referenced, encoded or hashed), into
+    a new file with the same tables, in one transaction. Repeated values share
+    one string object, as in linerisk's own columns."""
+    import sqlite3
+    from contextlib import closing
+
+    from linerisk.store.rtree import rebuild_rtree
+
+    def shared(rows: list[tuple]) -> list[tuple]:
+        columns = []
+        for column in zip(*rows, strict=True):
+            seen: dict = {}
+            columns.append([seen.setdefault(v, v) for v in column])
+        return list(zip(*columns, strict=True))
+
+    with closing(sqlite3.connect(register)) as src:
+        names = [r[1] for r in src.execute("PRAGMA table_info(risks)") if r[1] != "id"]
+        ev_names = [r[1] for r in src.execute("PRAGMA table_info(risk_events)")]
+        risks = shared(src.execute(f"SELECT {', '.join(names)} FROM risks ORDER BY id").fetchall())
+        events = src.execute(f"SELECT {', '.join(ev_names)} FROM risk_events ORDER BY seq")
+        events = shared(events.fetchall())
+        boxes = np.array(src.execute("SELECT id, minx, maxx, miny, maxy FROM rtree_risks_geom")
+                         .fetchall(), dtype=float)  # fmt: skip
+        tables = [r[0] for r in src.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL AND "
+            "(name IN ('risks', 'risk_events') OR name = 'rtree_risks_geom')")]  # fmt: skip
+        indexes = [r[0] for r in src.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+            "tbl_name IN ('risks', 'risk_events')")]  # fmt: skip
+    Path(target).unlink(missing_ok=True)
+    with closing(sqlite3.connect(target, isolation_level=None)) as conn:
+        conn.execute("PRAGMA cache_size = -131072")  # as the register does
+        for sql in tables:
+            conn.execute(sql)
+        conn.execute("CREATE INDEX risk_events_risk ON risk_events (risk_id)")
+        t = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany(
+            f"INSERT INTO risks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", risks
+        )
+        for sql in indexes:
+            if "risk_events" not in sql:
+                conn.execute(sql)
+        ids = boxes[:, 0].astype(np.int64)
+        rebuild_rtree(conn, "rtree_risks_geom", ids, *boxes[:, 1:].T)
+        conn.executemany(
+            f"INSERT INTO risk_events ({', '.join(ev_names)}) "
+            f"VALUES ({', '.join('?' * len(ev_names))})",
+            events,
+        )
+        conn.execute("COMMIT")
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "risks": len(risks), "mb": Path(target).stat().st_size / 1e6}
+
+
 def shapely_xy(geoms) -> np.ndarray:
     import shapely
 
@@ -454,6 +512,7 @@ TASKS = {
     "page_ready": page_ready,
     "geopandas_write": geopandas_write,
     "linerisk_import": linerisk_import,
+    "storage_floor": storage_floor,
     "prepare": prepare,
     "baseline_reference": baseline_reference,
     "linerisk_reference": linerisk_reference,
