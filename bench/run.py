@@ -366,10 +366,13 @@ def merge_sections(
     for chunk in DOC.read_text(encoding="utf-8").split("\n## ")[1:]:
         title, _nl, body = chunk.partition("\n")
         old[title.strip()] = body.strip()
+    # A re-measured section takes the place of its earlier figures; new ones go last.
     merged = {
-        t: b for t, b in old.items() if t not in sections and (keep_only is None or t in keep_only)
+        t: sections.get(t, b)
+        for t, b in old.items()
+        if t in sections or keep_only is None or t in keep_only
     }
-    merged.update(sections)
+    merged.update((t, b) for t, b in sections.items() if t not in merged)
     return merged
 
 
