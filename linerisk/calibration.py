@@ -51,6 +51,8 @@ def _extrapolating_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.n
     out = np.asarray(np.interp(x, xp, fp), dtype=float)  # 0-d for a scalar, so assignable
     lo = x < xp[0]
     hi = x > xp[-1]
+    if x.ndim == 0 and not (lo or hi):  # one value inside the anchors: done (no masks)
+        return out
     if lo.any():
         slope = (fp[1] - fp[0]) / (xp[1] - xp[0])
         out[lo] = fp[0] + (x[lo] - xp[0]) * slope

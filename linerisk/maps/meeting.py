@@ -178,20 +178,15 @@ class _Display:
                 return np.column_stack([lon, lat])
 
             out = shapely.transform(out, shift)
-        return list(out)
-
-
-def _rounded(coords: Any) -> Any:
-    if coords and isinstance(coords[0], float | int):
-        return [round(float(coords[0]), DECIMALS), round(float(coords[1]), DECIMALS)]
-    return [_rounded(c) for c in coords]
+        # rounded once for every coordinate of every geometry
+        return list(shapely.transform(out, lambda c: np.round(c, DECIMALS)))
 
 
 def _feature(geom: Any, props: dict[str, Any]) -> dict[str, Any]:
-    mapping = shapely.geometry.mapping(geom)
+    mapping = shapely.geometry.mapping(geom)  # coordinates as tuples: JSON arrays
     return {
         "type": "Feature",
-        "geometry": {"type": mapping["type"], "coordinates": _rounded(mapping["coordinates"])},
+        "geometry": {"type": mapping["type"], "coordinates": mapping["coordinates"]},
         "properties": props,
     }
 
@@ -580,12 +575,7 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
     strings: dict[str, int] = {"": 0}
 
     def s(value: str | None) -> int:
-        if not value:
-            return 0
-        index = strings.get(value)
-        if index is None:
-            index = strings[value] = len(strings)
-        return index
+        return strings.setdefault(value, len(strings)) if value else 0
 
     parties: dict[tuple[str | None, ...], int] = {}
 
@@ -610,19 +600,30 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         lon = lat = np.zeros(0)
     history: list[list[list[Any]]] = [[] for _ in rows]
-    found = [_when(r["found_at"]) for r in rows]
-    deadline = [_when(r["deadline"]) for r in rows]
-    cleared = [_when(r["cleared_at"]) for r in rows]
+    # Registers repeat their times (a day's findings, the deadlines they give):
+    # each distinct text is parsed once, and turned into minutes once.
+    parsed: dict[str | None, dt.datetime | None] = {None: None, "": None}
+
+    def when(value: str | None) -> dt.datetime | None:
+        try:
+            return parsed[value]
+        except KeyError:
+            t = parsed[value] = _when(value)
+            return t
+
+    found = [when(r["found_at"]) for r in rows]
+    deadline = [when(r["deadline"]) for r in rows]
+    cleared = [when(r["cleared_at"]) for r in rows]
     raw_events = []
     for i, r in enumerate(rows):
         for ev in r.get("events", ()):
             reason = str(ev["reason"] or "")
-            raw_events.append((i, _when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
+            raw_events.append((i, when(ev["at"]), ev["action"], ev["actor"], ev["note"], reason))
     times = [t for t in found if t is not None] + [e[1] for e in raw_events]
     t0 = int(min(times).timestamp() // 60) if times else 0
-
-    def minutes(value: dt.datetime | None) -> int:
-        return -1 if value is None else int(value.timestamp() // 60) - t0
+    minute_of = {t: int(t.timestamp() // 60) - t0 for t in parsed.values() if t is not None}
+    minute_of[None] = -1
+    minutes = minute_of.__getitem__
 
     for i, at, action, actor, note, reason in raw_events:
         history[i].append([minutes(at), act_i.get(action, 0), s(actor), s(note), s(reason)])

@@ -380,11 +380,21 @@ def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, A
     for ev in register.store.history_rows():
         if ev["risk_id"] in ids:
             events.setdefault(ev["risk_id"], []).append(ev)
+    # whether a time is on or before ``on``, each distinct text parsed once
+    by: dict[str, bool] = {}
+
+    def by_on(text: str) -> bool:
+        try:
+            return by[text]
+        except KeyError:
+            result = by[text] = dt.datetime.fromisoformat(text) <= on
+            return result
+
     out = []
     for row in rows:
-        if dt.datetime.fromisoformat(row["found_at"]) > on:
+        if not by_on(row["found_at"]):
             continue
-        seen = [e for e in events.get(row["id"], ()) if dt.datetime.fromisoformat(e["at"]) <= on]
+        seen = [e for e in events.get(row["id"], ()) if by_on(e["at"])]
         status = row["status"]
         deadline = row["deadline"]
         cleared = row["cleared_at"]
