@@ -421,6 +421,22 @@ class Network:
         out[np.flatnonzero(ok)[inside]] = cand[inside]
         return out
 
+    def _half_widths(self, segment: np.ndarray, left: np.ndarray) -> np.ndarray:
+        half = np.full(len(segment), self.settings.default_half_width_m)
+        if len(self.segments) and len(segment):
+            own = self._seg_half[np.clip(segment, 0, None), np.asarray(left, dtype=np.int64)]
+            half = np.where(segment >= 0, own, half)
+        return half
+
+    def formation_half_widths(
+        self, line: np.ndarray, measure: np.ndarray, left: np.ndarray
+    ) -> np.ndarray:
+        """Formation half-width (m) on one side at each (line index, measure): the
+        covering segment's, or the default where no segment covers the point."""
+        line = np.asarray(line, dtype=np.int64)
+        segment = self._segment_at(line, np.asarray(measure, dtype=float))
+        return self._half_widths(segment, np.asarray(left, dtype=bool))
+
     # ------------------------------------------------------------------ referencing
 
     def reference(self, x: Sequence[float], y: Sequence[float]) -> Referenced:
@@ -580,10 +596,7 @@ class Network:
         area = np.full(n, -1, dtype=np.int64)
         if n and len(self.segments):
             area = np.where(has_seg, self._seg_area[np.clip(segment, 0, None)], -1)
-        half = np.full(n, self.settings.default_half_width_m)
-        if len(self.segments) and n:
-            half_sel = self._seg_half[np.clip(segment, 0, None), (side > 0).astype(np.int64)]
-            half = np.where(has_seg, half_sel, half)
+        half = self._half_widths(segment, side > 0)
         high = self._high_speed[np.clip(line_ok, 0, None)] if n else np.zeros(0, bool)
         width, distance, band = self.settings.zones.classify(
             np.where(ok, offset, 0.0), half, area, high

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from linerisk.errors import ReferencingError
-from linerisk.model import Line
+from linerisk.model import Line, Side
 from linerisk.network import Network, PlaceStatus
 from linerisk.referencing import PIECE_EDGES, LineIndex
 from linerisk.settings import Settings
@@ -312,3 +312,30 @@ def test_locate_point_raises_with_the_distance_and_the_line():
     )
     ok = net.locate_point(X0 + 500.0, Y0 + 4800.0).location(0)
     assert (ok.line, ok.chainage, ok.side.value, ok.offset_m) == ("T2", "K1+500", "right", 200.0)
+
+
+def test_formation_half_widths_are_the_covering_segments(sample_network):
+    """Half-widths looked up for many points at once equal a plain scan of the
+    segments (strictly inside one; the default outside every segment)."""
+    net = sample_network
+    default = net.settings.default_half_width_m
+    rng = np.random.default_rng(3)
+    li = 0
+    length = float(net.index.lengths[li])
+    measures = np.concatenate([rng.uniform(-50.0, length + 50.0, 400), [-10.0, length + 10.0]])
+    left = rng.random(len(measures)) < 0.5
+    got = net.formation_half_widths(np.full(len(measures), li), measures, left)
+    line_id = net.lines[li].id
+    spans = [(i, *net.segment_measures(i)) for i, s in enumerate(net.segments) if s.line == line_id]
+    checked = 0
+    for m, is_left, value in zip(measures, left, got, strict=True):
+        side = Side.LEFT if is_left else Side.RIGHT
+        inside = [i for i, m0, m1 in spans if m0 + 1e-3 < m < m1 - 1e-3]
+        if inside:
+            assert value == net.segments[inside[0]].half_width(side, default)
+            checked += 1
+        elif not any(m0 - 1e-3 <= m <= m1 + 1e-3 for _i, m0, m1 in spans):
+            assert value == default
+    assert checked > 300
+    # the sample's segments do not all share one half-width, so the look-up matters
+    assert len({s.half_width(Side.LEFT, default) for s in net.segments}) > 1

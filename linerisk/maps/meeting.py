@@ -26,6 +26,7 @@ import math
 import re
 from functools import cache
 from html import escape
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -457,27 +458,22 @@ def _fences(ctx: _Context) -> dict[str, Any]:
     return _collection(ctx.display, geoms, props)
 
 
-def _half_width_at(net: Network, line: str, measure: float, side: Side) -> float:
-    default = net.settings.default_half_width_m
-    for i, seg in enumerate(net.segments):
-        if seg.line != line:
-            continue
-        m0, m1 = net.segment_measures(i)
-        if m0 - 1e-6 <= measure <= m1 + 1e-6:
-            return seg.half_width(side, default)
-    return default
-
-
 def _fence_gaps(ctx: _Context) -> dict[str, Any]:
     net = ctx.net
+    gaps = [run for run in ctx.fence_runs if run.kind == "gap"]
+    # drawn just outside the formation edge on the gap's side
+    offsets = (
+        net.formation_half_widths(
+            np.array([net.line_index(run.line) for run in gaps], dtype=np.int64),
+            np.array([(run.from_measure + run.to_measure) / 2 for run in gaps]),
+            np.array([run.side == Side.LEFT.value for run in gaps], dtype=bool),
+        )
+        + 1.5
+    )
     geoms, props = [], []
-    for run in ctx.fence_runs:
-        if run.kind != "gap":
-            continue
+    for run, offset in zip(gaps, offsets.tolist(), strict=True):
         side = Side(run.side)
         li = net.line_index(run.line)
-        mid = (run.from_measure + run.to_measure) / 2
-        offset = _half_width_at(net, run.line, mid, side) + 1.5
         centre = _substring(net.lines[li].geometry, run.from_measure, run.to_measure)
         geom = shapely.offset_curve(centre, side.sign * offset) if centre.length > 0 else centre
         geoms.append(geom)
@@ -578,13 +574,10 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
         return strings.setdefault(value, len(strings)) if value else 0
 
     parties: dict[tuple[str | None, ...], int] = {}
+    party_of = itemgetter(*_PARTY_COLUMNS)
 
     def party(row: dict[str, Any]) -> int:
-        key = tuple(row[c] for c in _PARTY_COLUMNS)
-        index = parties.get(key)
-        if index is None:
-            index = parties[key] = len(parties)
-        return index
+        return parties.setdefault(party_of(row), len(parties))
 
     sev_i = {m.value: i for i, m in enumerate(Severity)}
     st_i = {m.value: i for i, m in enumerate(Status)}
@@ -597,8 +590,9 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
             np.array([r["x"] for r in rows], dtype=float),
             np.array([r["y"] for r in rows], dtype=float),
         )
+        lon, lat = lon.tolist(), lat.tolist()
     else:
-        lon = lat = np.zeros(0)
+        lon = lat = []
     history: list[list[list[Any]]] = [[] for _ in rows]
     # Registers repeat their times (a day's findings, the deadlines they give):
     # each distinct text is parsed once, and turned into minutes once.
@@ -647,8 +641,8 @@ def _risks(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
         out.append(
             [
                 r["id"],
-                float(lon[k]),
-                float(lat[k]),
+                lon[k],
+                lat[k],
                 s(r["ref"]),
                 s(labels.get(r["category"], r["category"])),
                 sev_i[r["severity"]],
