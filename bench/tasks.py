@@ -379,6 +379,8 @@ def naive_map(register: str, out: str) -> dict:
     import folium
     import geopandas as gpd
 
+    import linerisk.network
+    import linerisk.store.rows  # noqa: F401  (both maps import these before the clock)
     from linerisk.register import Register
 
     reg = Register.open(register)
@@ -421,7 +423,9 @@ def linerisk_map(register: str, out: str) -> dict:
     import linerisk.maps.diagram
     import linerisk.maps.scope
     import linerisk.maps.style
-    import linerisk.maps.tiles  # noqa: F401
+    import linerisk.maps.tiles
+    import linerisk.network
+    import linerisk.store.rows  # noqa: F401  (both maps import these before the clock)
     from linerisk.maps.meeting import write_meeting_map
     from linerisk.register import Register
 
