@@ -671,3 +671,19 @@ def test_a_stored_geometry_of_the_wrong_type_or_empty_is_refused_in_one_sentence
         lang="zh",
     )
     assert code != 0 and "图层第 2 个要素" in err
+
+
+def test_find_risks_can_read_only_some_columns(sample_register):
+    """A column subset gives the same values as the full rows (id, x and y always
+    come along); a column the table does not have is refused by name."""
+    from linerisk.store.base import RiskQuery
+
+    store = sample_register.store
+    full = store.find_risks(RiskQuery())
+    some = store.find_risks(RiskQuery(), ["police", "status", "chainage"])
+    assert len(some) == len(full) > 0
+    for f, s in zip(full, some, strict=True):
+        assert set(s) == {"id", "x", "y", "police", "status", "chainage"}
+        assert s == {k: f[k] for k in s}
+    with pytest.raises(StoreError, match="no column colour"):
+        store.find_risks(RiskQuery(), ["status", "colour"])

@@ -458,11 +458,13 @@ def diagram_svg(
     heading: bool = True,
     width: float | None = None,
     draw_points: bool = True,
+    fences: list[FenceRun] | None = None,
 ) -> tuple[str, dict[int, tuple[float, float]]]:
     """The diagram and where each risk point sits on it ({id: (x, y)}).
 
     With ``draw_points=False`` the points are left out and an empty
     ``<g id="lrd-points">`` is where a page script draws them from the coordinates.
+    ``fences`` are the scope's :func:`fence_runs` when the caller already has them.
     """
     net = register.network
     lay = _Layout()
@@ -474,7 +476,8 @@ def diagram_svg(
     longest = max(r.length for r in scope.ranges)
     px_per_m = plot_w / max(longest, 1.0)
     bands = responsibility_bands(net, scope)
-    fences = fence_runs(net, scope)
+    if fences is None:
+        fences = fence_runs(net, scope)
     colours = party_colours(bands)
     css = _CSS.format(
         font=FONT_STACK,

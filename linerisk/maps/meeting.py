@@ -95,6 +95,12 @@ _PARTY_COLUMNS = (
     "police", "works_section", "workshop", "work_area", "district", "street_office", "community",
 )  # fmt: skip
 _OPEN = frozenset(m.value for m in Status if m.is_open)
+#: the risk columns the map reads (the others are not fetched)
+_ROW_COLUMNS = (
+    "ref", "category", "severity", "status", "line", "measure_m", "chainage", "side",
+    "offset_m", "band", "zone_width_m", "zone_distance_m", *_PARTY_COLUMNS, "lead_vertical",
+    "lead_party", "found_at", "found_by", "deadline", "cleared_at", "description", "note",
+)  # fmt: skip
 _OD, _DX, _DY = (_RISK_FIELDS.index(k) for k in ("od", "dx", "dy"))
 
 
@@ -752,7 +758,7 @@ def _build(
     source = tile_source(tiles)
     on_dt = _on(register, on)
     ctx = _Context(register, scope, lang, on_dt, source)
-    rows = risk_rows_as_of(register, scope, on_dt)
+    rows = risk_rows_as_of(register, scope, on_dt, _ROW_COLUMNS)
     n_open = sum(r["status"] in _OPEN for r in rows)
     segments = _segments(ctx)
     neighbourhoods, offices = _neighbourhoods(ctx)
@@ -876,7 +882,14 @@ def meeting_map(
         for r, row in zip(rows, payload["risks"]["rows"], strict=True)
     ]
     diagram, coords = diagram_svg(
-        register, scope, points, lang=lang, on_dt=ctx.on_dt, heading=False, draw_points=False
+        register,
+        scope,
+        points,
+        lang=lang,
+        on_dt=ctx.on_dt,
+        heading=False,
+        draw_points=False,
+        fences=ctx.fence_runs,
     )
     for row in payload["risks"]["rows"]:
         # whole SVG units are finer than the diagram is ever drawn, and 5,000 rows

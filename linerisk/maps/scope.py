@@ -362,19 +362,31 @@ def risks_in_scope(register, scope: Scope) -> list[Risk]:
     return scope.select(register.risks())
 
 
-def risk_rows_as_of(register, scope: Scope, on: dt.datetime) -> list[dict[str, Any]]:
+#: the columns :func:`risk_rows_as_of` itself reads
+_AS_OF_COLUMNS = (
+    "status", "found_at", "deadline", "cleared_at", "line", "measure_m", "police",
+    "street_office", "community",
+)  # fmt: skip
+
+
+def risk_rows_as_of(
+    register, scope: Scope, on: dt.datetime, columns: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """The scope's risks as they stood at ``on``, as store rows with their history.
 
     A risk found after ``on`` is left out. Each row's ``status``, ``deadline``
     and ``cleared_at`` are those its history records by ``on`` (a reopened
     risk carries the fresh deadline it was given), and ``events`` holds its
     event rows up to ``on``, oldest first. Locations and parties are the
-    register's current ones. Open risks come first, then by id.
+    register's current ones. Open risks come first, then by id. With
+    ``columns``, rows hold those (and what this function needs), not every one.
 
     Rows rather than :class:`~linerisk.model.Risk` objects, and one pass over
     the event log, so that a map of thousands of risks stays quick.
     """
-    rows = scope.select_rows(register.store.find_risks(register.query()))
+    if columns is not None:
+        columns = [*_AS_OF_COLUMNS, *columns]
+    rows = scope.select_rows(register.store.find_risks(register.query(), columns))
     ids = {r["id"] for r in rows}
     events: dict[int, list[dict[str, Any]]] = {}
     for ev in register.store.history_rows():

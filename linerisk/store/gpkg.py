@@ -702,7 +702,9 @@ class GeoPackageStore(Store):
             raise StoreError(f"there is no risk with id {risk_id}")
         self._touch("risks")
 
-    def find_risks(self, query: RiskQuery) -> list[dict[str, Any]]:
+    def find_risks(
+        self, query: RiskQuery, columns: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
         where: list[str] = []
         params: list[Any] = []
         if query.ids is not None:
@@ -742,7 +744,15 @@ class GeoPackageStore(Store):
                 "AND miny <= ? AND maxy >= ?)"
             )
             params += [maxx, minx, maxy, miny]
-        sql = "SELECT * FROM risks"
+        if columns is None:
+            sql = "SELECT * FROM risks"
+        else:
+            unknown = sorted(set(columns) - set(RISKS.column_names))
+            if unknown:
+                raise StoreError(f"the risks table has no column {', '.join(unknown)}")
+            chosen = dict.fromkeys(c for c in columns if c != "id")
+            names = ", ".join(f'"{c}"' for c in ("id", "geom", *chosen))
+            sql = f"SELECT {names} FROM risks"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
