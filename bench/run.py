@@ -412,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     command = "python bench/run.py" + (" --quick" if args.quick else "")
     if args.only:
         command += f" --only {args.only}"
+    if args.repeats:
+        command += f" --repeats {args.repeats}"
     sections: dict[str, str] = {}
     # The interactive timings first: the national sections write gigabytes, and
     # the kernel flushing them would slow whatever runs next.
