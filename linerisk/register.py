@@ -62,6 +62,10 @@ __all__ = ["PartySummary", "Register", "VerifyReport"]
 
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 
+#: up to this many points are referenced on the part of the network near them
+#: (read through the register's spatial indexes) when the whole is not loaded
+NEAR_POINTS = 16
+
 #: The columns a ``report`` event records of the new risk (with its ``x``, ``y``):
 #: what was reported, and where and to whom linerisk placed it. The other
 #: columns follow from these and the network and settings of the day.
@@ -533,7 +537,6 @@ class Register:
 
         from linerisk.crs import transform_xy
 
-        net = self.network
         n = len(rows)
         by_xy = np.array(["x" in r for r in rows], dtype=bool)
         x = np.full(n, np.nan)
@@ -549,28 +552,53 @@ class Register:
                 raise LineriskError("coordinates must be numbers") from None
             _check_lonlat(xs, ys, src)
             x[sel], y[sel] = transform_xy(xs, ys, src, self.crs)
-        located = net.reference(x[by_xy], y[by_xy]) if by_xy.any() else None
         chain_idx = np.flatnonzero(~by_xy)
-        placed = None
-        if len(chain_idx):
-            lines, chainages, sides, offsets = [], [], [], []
-            side_of: dict[Any, Side] = {}
-            for i in chain_idx:
-                r = rows[i]
-                try:
-                    lines.append(str(r["line"]))
-                    chainages.append(parse_chainage(r["chainage"]).metres)
-                    side = side_of.get(r["side"])
-                    if side is None:
-                        side = side_of[r["side"]] = Side.parse(r["side"])
-                    sides.append(side)
-                    offsets.append(float(r.get("offset") or 0.0))
-                except KeyError as exc:
-                    raise LineriskError(f"missing field {exc.args[0]}") from None
-                except ValueError as exc:
-                    raise LineriskError(str(exc)) from None
-            placed = net.place(lines, chainages, sides, offsets)
-        return _merge_referenced(net, n, by_xy, located, placed)
+        lines, chainages, sides, offsets = [], [], [], []
+        side_of: dict[Any, Side] = {}
+        for i in chain_idx:
+            r = rows[i]
+            try:
+                lines.append(str(r["line"]))
+                chainages.append(parse_chainage(r["chainage"]).metres)
+                side = side_of.get(r["side"])
+                if side is None:
+                    side = side_of[r["side"]] = Side.parse(r["side"])
+                sides.append(side)
+                offsets.append(float(r.get("offset") or 0.0))
+            except KeyError as exc:
+                raise LineriskError(f"missing field {exc.args[0]}") from None
+            except ValueError as exc:
+                raise LineriskError(str(exc)) from None
+
+        def on(net: Network) -> Referenced:
+            located = net.reference(x[by_xy], y[by_xy]) if by_xy.any() else None
+            placed = net.place(lines, chainages, sides, offsets) if len(chain_idx) else None
+            return _merge_referenced(net, n, by_xy, located, placed)
+
+        if self._network is None and n <= NEAR_POINTS:
+            # A command's few points need only the network near them, read through
+            # the register's spatial indexes: the lines within reach with their
+            # posts, breaks and segments, and the areas holding the points.
+            from linerisk.store.rows import network_near
+
+            near = network_near(self.store, self.settings, x[by_xy], y[by_xy], lines)
+            if near is not None and len(chain_idx):
+                # points given by chainage: placed first, then the areas holding them
+                placed = near.place(lines, chainages, sides, offsets)
+                found = np.isfinite(placed.x)
+                near = network_near(
+                    self.store,
+                    self.settings,
+                    np.concatenate([x[by_xy], placed.x[found]]),
+                    np.concatenate([y[by_xy], placed.y[found]]),
+                    lines,
+                )
+            if near is not None:
+                ref = on(near)
+                if ref.ok.all():
+                    return ref
+            # nothing in reach, or a problem: the whole network says what it is
+        return on(self.network)
 
     def _check_duplicates(self, ref: Referenced, categories: Sequence[str]) -> None:
         import numpy as np

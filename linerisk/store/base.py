@@ -78,7 +78,17 @@ class Store(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]: ...
+    def read_layer(
+        self,
+        kind: str,
+        *,
+        where: Mapping[str, Sequence[Any]] | None = None,
+        boxes: Sequence[tuple[float, float, float, float]] | None = None,
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """A layer's rows and geometries in file order; with ``where``, only rows
+        whose column holds one of the given values (every column given must
+        match); with ``boxes`` (minx, miny, maxx, maxy), only features whose
+        extent meets one of them."""
 
     @abc.abstractmethod
     def layer_keys(self, kind: str) -> list[str]:

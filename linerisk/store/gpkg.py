@@ -593,13 +593,36 @@ class GeoPackageStore(Store):
         )
         self._touch(table.name)
 
-    def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    def read_layer(
+        self,
+        kind: str,
+        *,
+        where: Mapping[str, Sequence[Any]] | None = None,
+        boxes: Sequence[tuple[float, float, float, float]] | None = None,
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
         table = self._layer(kind)
         names = table.column_names
         cols = ", ".join(f'"{c}"' for c in ("geom", *names))
+        tests: list[str] = []
+        params: list[Any] = []
+        for column, values in (where or {}).items():
+            if column not in names:
+                raise StoreError(f"the {kind} layer has no column {column}")
+            tests.append(f'"{column}" IN ({", ".join("?" * len(values))})')
+            params += list(values)
+        if boxes is not None:
+            meets = " OR ".join(
+                ["(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"] * len(boxes)
+            )
+            tests.append(f'fid IN (SELECT id FROM "rtree_{table.name}_geom" WHERE {meets or "0"})')
+            for minx, miny, maxx, maxy in boxes:
+                params += [maxx, minx, maxy, miny]
+        sql = f'SELECT {cols} FROM "{table.name}"'
+        if tests:
+            sql += " WHERE " + " AND ".join(tests)
         cur = self._conn.cursor()
         cur.row_factory = None
-        rows = cur.execute(f'SELECT {cols} FROM "{table.name}" ORDER BY fid').fetchall()
+        rows = cur.execute(sql + " ORDER BY fid", params).fetchall()
         geoms = decode_geometries([r[0] for r in rows])
         records = [dict(zip(names, r[1:], strict=True)) for r in rows]
         return records, geoms

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from linerisk.network import Network
 from linerisk.settings import Settings
 from linerisk.store.base import Store
 
-__all__ = ["network_from_store", "network_rows", "segment_rows"]
+__all__ = ["network_from_store", "network_near", "network_rows", "segment_rows"]
 
 
 def _substring(net: Network, line_index: int, start: float, end: float) -> shapely.LineString:
@@ -182,18 +182,62 @@ def network_from_store(store: Store, settings: Settings) -> Network:
     ``linerisk check`` re-checks a register edited by other tools.
     """
     with trusted_geometries():
-        return _network_from_store(store, settings)
+        return _network_from_store(store, settings, lambda kind: _read(store, kind))
 
 
-def _read(store: Store, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+def network_near(
+    store: Store,
+    settings: Settings,
+    x: Sequence[float],
+    y: Sequence[float],
+    lines: Sequence[str] = (),
+) -> Network | None:
+    """The part of the store's network that referencing points needs, read through
+    the layers' spatial indexes instead of whole.
+
+    Holds every line whose extent comes within ``settings.max_distance_m`` of a
+    point (``x``, ``y`` in the register's CRS) and the ``lines`` named, each with
+    all its kilometre posts, chain breaks and segments, and the police areas and
+    neighbourhoods whose extent holds a point; no fences. A point is placed on it
+    as on the whole network: its nearest line within the limit, the segment and
+    calibration of that line and the areas holding it are all there. A point
+    with no line in reach gets no candidate here; the caller asks the whole
+    network why. None when no line is in reach and none is named.
+    """
+    d = float(settings.max_distance_m)
+    reach = [(px - d, py - d, px + d, py + d) for px, py in zip(x, y, strict=True)]
+    at = [(px, py, px, py) for px, py in zip(x, y, strict=True)]
+    line_rows, line_geoms = _read(store, "lines", boxes=reach)
+    ids = sorted({r["id"] for r in line_rows} | set(lines))
+    if set(lines) - {r["id"] for r in line_rows}:
+        line_rows, line_geoms = _read(store, "lines", where={"id": ids})
+    if not line_rows:
+        return None
+
+    def read(kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+        if kind == "lines":
+            return line_rows, line_geoms
+        if kind in ("police_areas", "neighbourhoods"):
+            return _read(store, kind, boxes=at)
+        if kind == "fences":
+            return [], np.empty(0, dtype=object)
+        return _read(store, kind, where={"line": ids})
+
+    with trusted_geometries():
+        return _network_from_store(store, settings, read)
+
+
+def _read(store: Store, kind: str, **where: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
     """A layer's rows and geometries, refused if a geometry has the wrong type or
     is empty (a missing geometry is allowed, as the model objects allow it)."""
-    rows, geoms = store.read_layer(kind)
+    rows, geoms = store.read_layer(kind, **where)
     types = _GEOMETRY_TYPES[kind]
     kinds = shapely.get_type_id(geoms)
     allowed = [int(shapely.GeometryType[t.upper()]) for t in types]
     bad = np.flatnonzero((~np.isin(kinds, allowed) & (kinds != -1)) | shapely.is_empty(geoms))
     if len(bad):
+        if where:  # number the feature in the whole layer
+            _read(store, kind)
         from linerisk.store.base import StoreError
 
         raise StoreError(
@@ -203,8 +247,12 @@ def _read(store: Store, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
     return rows, geoms
 
 
-def _network_from_store(store: Store, settings: Settings) -> Network:
-    rows, geoms = _read(store, "lines")
+def _network_from_store(
+    store: Store,
+    settings: Settings,
+    read: Callable[[str], tuple[list[dict[str, Any]], np.ndarray]],
+) -> Network:
+    rows, geoms = read("lines")
     if not rows:
         from linerisk.errors import LineriskError
 
@@ -223,19 +271,19 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "kmposts")
+    rows, geoms = read("kmposts")
     kmposts = [
         KmPost(line=r["line"], chainage=r["chainage_m"], geometry=g)
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "chain_breaks")
+    rows, geoms = read("chain_breaks")
     breaks = [
         ChainBreak(
             line=r["line"], back=r["back_m"], ahead=r["ahead_m"], geometry=g, note=r["note"] or ""
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "segments")
+    rows, geoms = read("segments")
     segments = [
         Segment(
             id=r["id"],
@@ -253,7 +301,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "police_areas")
+    rows, geoms = read("police_areas")
     police = [
         PoliceArea(
             id=r["id"],
@@ -264,7 +312,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "neighbourhoods")
+    rows, geoms = read("neighbourhoods")
     neighbourhoods = [
         Neighbourhood(
             id=r["id"],
@@ -275,7 +323,7 @@ def _network_from_store(store: Store, settings: Settings) -> Network:
         )
         for r, g in zip(rows, geoms, strict=True)
     ]
-    rows, geoms = _read(store, "fences")
+    rows, geoms = read("fences")
     fences = [
         Fence(
             id=r["id"],
