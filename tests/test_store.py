@@ -654,3 +654,12 @@ def test_find_risks_can_read_only_some_columns(sample_register):
         assert s == {k: f[k] for k in s}
     with pytest.raises(StoreError, match="no column colour"):
         store.find_risks(RiskQuery(), ["status", "colour"])
+
+
+def test_new_registers_use_larger_pages(empty_register):
+    """Registers are created with 16 KiB pages (see docs/register.md)."""
+    from linerisk.store.gpkg import PAGE_SIZE
+
+    assert PAGE_SIZE == 16384
+    with closing(sqlite3.connect(empty_register.store.path)) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
