@@ -247,7 +247,7 @@ def storage_floor(register: str, target: str) -> dict:
     """The floor for a register's format: SQLite alone writing the rows, attribute
     indexes, R-tree and events that ``linerisk_import`` wrote to ``register``,
     from tuples prepared in memory (nothing referenced, encoded or hashed), into
-    a new file with the same tables, in one transaction. Repeated values share
+    a new file with the same tables and page size, in one transaction. Repeated values share
     one string object, as in linerisk's own columns."""
     import sqlite3
     from contextlib import closing
@@ -262,6 +262,7 @@ def storage_floor(register: str, target: str) -> dict:
         return list(zip(*columns, strict=True))
 
     with closing(sqlite3.connect(register)) as src:
+        page_size = src.execute("PRAGMA page_size").fetchone()[0]
         names = [r[1] for r in src.execute("PRAGMA table_info(risks)") if r[1] != "id"]
         ev_names = [r[1] for r in src.execute("PRAGMA table_info(risk_events)")]
         risks = shared(src.execute(f"SELECT {', '.join(names)} FROM risks ORDER BY id").fetchall())
@@ -277,6 +278,7 @@ def storage_floor(register: str, target: str) -> dict:
             "tbl_name IN ('risks', 'risk_events')")]  # fmt: skip
     Path(target).unlink(missing_ok=True)
     with closing(sqlite3.connect(target, isolation_level=None)) as conn:
+        conn.execute(f"PRAGMA page_size = {int(page_size)}")  # as the register's
         conn.execute("PRAGMA cache_size = -131072")  # as the register does
         for sql in tables:
             conn.execute(sql)
