@@ -581,18 +581,8 @@ class Register:
             # posts, breaks and segments, and the areas holding the points.
             from linerisk.store.rows import network_near
 
-            near = network_near(self.store, self.settings, x[by_xy], y[by_xy], lines)
-            if near is not None and len(chain_idx):
-                # points given by chainage: placed first, then the areas holding them
-                placed = near.place(lines, chainages, sides, offsets)
-                found = np.isfinite(placed.x)
-                near = network_near(
-                    self.store,
-                    self.settings,
-                    np.concatenate([x[by_xy], placed.x[found]]),
-                    np.concatenate([y[by_xy], placed.y[found]]),
-                    lines,
-                )
+            placed = (lines, chainages, sides, offsets) if len(chain_idx) else None
+            near = network_near(self.store, self.settings, x[by_xy], y[by_xy], placed)
             if near is not None:
                 ref = on(near)
                 if ref.ok.all():

@@ -32,6 +32,7 @@ from linerisk.io.layers import LAYER_KINDS, LayerError, read_fields, records_of
 from linerisk.io.mapping import FIELDS, KINDS, FieldMapping, MappingError, resolve_columns
 from linerisk.io.report import ImportReport, Message, Reject
 from linerisk.io.spreadsheet import TABLE_SUFFIXES, read_table
+from linerisk.store.schema import GEOMETRY_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from linerisk.register import Register
@@ -51,17 +52,6 @@ DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
     "fences": ("id",),
 }
 
-#: geometry types each layer accepts
-GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
-    "lines": ("LineString",),
-    "kmposts": ("Point",),
-    "chain_breaks": ("Point",),
-    "segments": ("LineString", "MultiLineString"),
-    "police_areas": ("Polygon", "MultiPolygon"),
-    "neighbourhoods": ("Polygon", "MultiPolygon"),
-    "fences": ("LineString", "MultiLineString"),
-    "risks": ("Point",),
-}
 
 #: spellings of the phone-map coordinate systems accepted as ``crs``
 PHONE_CRS = {"gcj02": "GCJ-02", "gcj-02": "GCJ-02", "bd09": "BD-09", "bd-09": "BD-09"}

@@ -17,11 +17,13 @@ from linerisk.model import (
     Neighbourhood,
     PoliceArea,
     Segment,
+    Side,
     trusted_geometries,
 )
 from linerisk.network import Network
 from linerisk.settings import Settings
 from linerisk.store.base import Store
+from linerisk.store.schema import GEOMETRY_TYPES
 
 __all__ = ["network_from_store", "network_near", "network_rows", "segment_rows"]
 
@@ -161,18 +163,6 @@ def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any
     return out
 
 
-#: the geometry types the objects of each layer accept
-_GEOMETRY_TYPES = {
-    "lines": ("LineString",),
-    "kmposts": ("Point",),
-    "chain_breaks": ("Point",),
-    "segments": ("LineString", "MultiLineString"),
-    "police_areas": ("Polygon", "MultiPolygon"),
-    "neighbourhoods": ("Polygon", "MultiPolygon"),
-    "fences": ("LineString", "MultiLineString"),
-}
-
-
 def network_from_store(store: Store, settings: Settings) -> Network:
     """Rebuild the :class:`Network` from the store's layers.
 
@@ -190,48 +180,60 @@ def network_near(
     settings: Settings,
     x: Sequence[float],
     y: Sequence[float],
-    lines: Sequence[str] = (),
+    placed: tuple[Sequence[str], Sequence[float], Sequence[Side], Sequence[float]] | None = None,
 ) -> Network | None:
     """The part of the store's network that referencing points needs, read through
     the layers' spatial indexes instead of whole.
 
     Holds every line whose extent comes within ``settings.max_distance_m`` of a
-    point (``x``, ``y`` in the register's CRS) and the ``lines`` named, each with
+    point (``x``, ``y`` in the register's CRS) and the lines of the points
+    ``placed`` by chainage (the arguments of :meth:`Network.place`), each with
     all its kilometre posts, chain breaks and segments, and the police areas and
-    neighbourhoods whose extent holds a point; no fences. A point is placed on it
-    as on the whole network: its nearest line within the limit, the segment and
-    calibration of that line and the areas holding it are all there. A point
-    with no line in reach gets no candidate here; the caller asks the whole
-    network why. None when no line is in reach and none is named.
+    neighbourhoods whose extent holds a point (a point placed by chainage is
+    placed first); no fences. A point is referenced on it as on the whole
+    network: its nearest line within the limit, the segment and calibration of
+    that line and the areas holding it are all there. A point with no line in
+    reach gets no candidate here; the caller asks the whole network why. None
+    when no line is in reach and none is named.
     """
+    lines = list(placed[0]) if placed is not None else []
     d = float(settings.max_distance_m)
     reach = [(px - d, py - d, px + d, py + d) for px, py in zip(x, y, strict=True)]
-    at = [(px, py, px, py) for px, py in zip(x, y, strict=True)]
     line_rows, line_geoms = _read(store, "lines", boxes=reach)
     ids = sorted({r["id"] for r in line_rows} | set(lines))
     if set(lines) - {r["id"] for r in line_rows}:
         line_rows, line_geoms = _read(store, "lines", where={"id": ids})
     if not line_rows:
         return None
+    layers: dict[str, tuple[list[dict[str, Any]], np.ndarray]] = {
+        "lines": (line_rows, line_geoms),
+        "fences": ([], np.empty(0, dtype=object)),
+    }
+    for kind in ("kmposts", "chain_breaks", "segments"):
+        layers[kind] = _read(store, kind, where={"line": ids})
+    at = [(px, py, px, py) for px, py in zip(x, y, strict=True)]
 
-    def read(kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
-        if kind == "lines":
-            return line_rows, line_geoms
-        if kind in ("police_areas", "neighbourhoods"):
-            return _read(store, kind, boxes=at)
-        if kind == "fences":
-            return [], np.empty(0, dtype=object)
-        return _read(store, kind, where={"line": ids})
+    def build() -> Network:
+        with trusted_geometries():
+            return _network_from_store(store, settings, layers.__getitem__)
 
-    with trusted_geometries():
-        return _network_from_store(store, settings, read)
+    empty: tuple[list[dict[str, Any]], np.ndarray] = ([], np.empty(0, dtype=object))
+    if placed is not None:
+        # the areas of a point given by chainage are those where it lands
+        layers["police_areas"] = layers["neighbourhoods"] = empty
+        there = build().place(*placed)
+        found = np.isfinite(there.x) & np.isfinite(there.y)
+        at += [(px, py, px, py) for px, py in zip(there.x[found], there.y[found], strict=True)]
+    for kind in ("police_areas", "neighbourhoods"):
+        layers[kind] = _read(store, kind, boxes=at) if at else empty
+    return build()
 
 
 def _read(store: Store, kind: str, **where: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
     """A layer's rows and geometries, refused if a geometry has the wrong type or
     is empty (a missing geometry is allowed, as the model objects allow it)."""
     rows, geoms = store.read_layer(kind, **where)
-    types = _GEOMETRY_TYPES[kind]
+    types = GEOMETRY_TYPES[kind]
     kinds = shapely.get_type_id(geoms)
     allowed = [int(shapely.GeometryType[t.upper()]) for t in types]
     bad = np.flatnonzero((~np.isin(kinds, allowed) & (kinds != -1)) | shapely.is_empty(geoms))

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["EVENT_COLUMNS", "LAYERS", "PATROL_COLUMNS", "RISK_COLUMNS", "SCHEMA_VERSION", "Table"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "GEOMETRY_TYPES",
+    "LAYERS",
+    "PATROL_COLUMNS",
+    "RISK_COLUMNS",
+    "SCHEMA_VERSION",
+    "Table",
+]
 
 SCHEMA_VERSION = 1
 
@@ -201,3 +209,15 @@ PATROL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("new_per_week", "REAL NOT NULL"),
     ("reason", "TEXT NOT NULL"),
 )
+
+#: geometry types each layer's features may have (the model objects accept these)
+GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
+    "lines": ("LineString",),
+    "kmposts": ("Point",),
+    "chain_breaks": ("Point",),
+    "segments": ("LineString", "MultiLineString"),
+    "police_areas": ("Polygon", "MultiPolygon"),
+    "neighbourhoods": ("Polygon", "MultiPolygon"),
+    "fences": ("LineString", "MultiLineString"),
+    "risks": ("Point",),
+}
