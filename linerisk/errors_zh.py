@@ -315,6 +315,21 @@ _RULES: list[Rule] = [
     (re.compile(r"missing field (?P<f>.+)"), "缺少字段 {f}"),
     (re.compile(r"cannot write to (?P<p>\S+): (?P<e>.+)"), "无法写入 {p}：{e}"),
     (
+        re.compile(
+            r"the process writing the history stopped unexpectedly \(exit code (?P<c>-?\d+)\); "
+            r"nothing was registered"
+        ),
+        "写入履历的进程意外中止（退出码 {c}），未登记任何隐患",
+    ),
+    (
+        re.compile(r"the process writing the history failed: (?P<e>.+)"),
+        "写入履历的进程出错：{e}",
+    ),
+    (
+        re.compile(r"new risks were numbered from (?P<a>\d+), not (?P<b>\d+)"),
+        "新隐患的编号从 {a} 开始，而不是 {b}",
+    ),
+    (
         re.compile(r"the register has no lines yet; import some first"),
         "台账中还没有线路，请先导入",
     ),

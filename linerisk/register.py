@@ -50,7 +50,7 @@ from linerisk.model import (
     Zone,
 )
 from linerisk.settings import Settings
-from linerisk.store.base import RiskQuery, Store
+from linerisk.store.base import RiskQuery, Store, StoreError
 from linerisk.store.gpkg import GeoPackageStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -414,28 +414,35 @@ class Register:
         record["y"] = np.round(ref.y, 3).tolist()
         # canonical_json({"record": {...}, "recorded_at": now}), built column-wise
         tail = f',"recorded_at":{json.dumps(_iso(now), ensure_ascii=False)}}}'
-        data = canonical_objects(record, '{"record":', tail)
-        report = Action.REPORT.value
-        reported = Status.REPORTED.value
         notes = [v or "" for v in columns["note"]]
         with self.store.transaction():
             # Checked inside the write transaction, so that two writers adding the
             # same hazard at once cannot both pass the check.
             if not allow_duplicates:
                 self._check_duplicates(ref, cat_col)
-            ids = self.store.insert_risks(columns, ref.x, ref.y, progress)
-            self._write_events(
-                zip(
-                    ids,
+            seq, prev = self.store.event_head()
+            first = self.store.next_risk_id()
+
+            def reports() -> list[tuple[Any, ...]]:
+                # The report events need only the ids the rows will get, so a
+                # store may build them while it writes the rows.
+                data = canonical_objects(record, '{"record":', tail)
+                events = zip(
+                    range(first, first + n),
                     found_col,
                     by_col,
-                    itertools.repeat(report),
+                    itertools.repeat(Action.REPORT.value),
                     itertools.repeat(None),
-                    itertools.repeat(reported),
+                    itertools.repeat(Status.REPORTED.value),
                     notes,
                     data,
                 )
-            )
+                return chain_events(seq, prev, events)[0]
+
+            with self.store.appending_events(reports, n):
+                ids = self.store.insert_risks(columns, ref.x, ref.y, progress)
+                if ids[0] != first:
+                    raise StoreError(f"new risks were numbered from {ids[0]}, not {first}")
             if progress is not None:
                 progress(n, n)
             if events is not None:

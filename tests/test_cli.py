@@ -1024,6 +1024,10 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "the change at 2026-01-01T00:00:00+08:00 is earlier than the risk's last recorded "
         "event at 2026-02-01T00:00:00+08:00",
         "row 3: unknown severity 'x'; choose one of critical (重大), major (较大), general (一般)",
+        "the process writing the history stopped unexpectedly (exit code -9); "
+        "nothing was registered",
+        "the process writing the history failed: cannot pickle 'x'",
+        "new risks were numbered from 7, not 5",
     ]
     for message in english:
         zh = translate_error(message, "zh")

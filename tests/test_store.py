@@ -13,10 +13,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import ClassVar
 
 import pyogrio
 import pytest
@@ -25,6 +28,7 @@ from linerisk.errors import LineriskError
 from linerisk.lifecycle import TransitionError
 from linerisk.register import Register
 from linerisk.sample import sample_dir
+from linerisk.store import sidecar
 from linerisk.store.base import StoreError
 from linerisk.store.schema import EVENT_COLUMNS, LAYERS, PATROL_COLUMNS, RISK_COLUMNS
 
@@ -379,6 +383,11 @@ def test_a_writer_killed_mid_insert_leaves_the_file_exactly_as_before(sample_reg
     assert proc.returncode == -signal.SIGKILL
     # the kill left a hot journal behind; the next reader rolls it back
     assert journal.exists() and journal.stat().st_size > 0
+    # 30,000 events are built in a child process, in a scratch file named after the
+    # killed process; the next bulk insert removes it (the child died with its parent)
+    scratch = list(Path(tempfile.gettempdir()).glob(f"linerisk-events-{proc.pid}-*.sqlite"))
+    assert len(scratch) == 1
+    assert sidecar.remove_stale() == scratch and not scratch[0].exists()
 
     assert dump_digest(path) == before
     with Register.open(path) as reg:
@@ -396,6 +405,149 @@ def test_a_writer_killed_mid_insert_leaves_the_file_exactly_as_before(sample_reg
             offset=200,
         )
         assert reg.verify().ok
+
+
+def _bulk_rows(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        m = 3000 + (i * 7919) % 8000  # K3+000 .. K10+999, clear of the chain break
+        rows.append({
+            "category": "garbage" if i % 3 else "illegal_crossing",
+            "severity": "general",
+            "found_by": BY,
+            "found_at": "2026-10-01T09:00:00+08:00",
+            "line": "JD",
+            "chainage": f"K{m // 1000}+{m % 1000:03d}",
+            "side": "left" if i % 2 else "right",
+            "offset": 20 + i % 300,
+            "note": None if i % 5 else f"第{i}处",
+        })  # fmt: skip
+    return rows
+
+
+class _Spy(sidecar.SideWriter):
+    made: ClassVar[list[sidecar.SideWriter]] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _Spy.made.append(self)
+
+
+@pytest.fixture
+def child_events(monkeypatch):
+    """Bulk inserts of 100 rows or more build their events in a child process."""
+    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
+    monkeypatch.setattr(sidecar, "SideWriter", _Spy)
+    _Spy.made = []
+    assert sidecar.child_worthwhile(100), "this platform builds no events in a child"
+    return _Spy.made
+
+
+def _events(reg: Register) -> list[tuple]:
+    out = []
+    for e in reg.store.iter_events():
+        data = json.loads(e["data"])
+        data.pop("recorded_at")
+        out.append((e["seq"], e["risk_id"], e["at"], e["actor"], e["action"], e["to_status"],
+                    e["note"], data))  # fmt: skip
+    return out
+
+
+def test_events_built_in_a_child_are_those_built_in_process(tmp_path, sample_network, monkeypatch):
+    rows = _bulk_rows(700)
+    here = Register.create(tmp_path / "here.gpkg", network=sample_network)
+    here.add_risks(rows[:5], allow_duplicates=True)  # the chain continues from these
+    here.add_risks(rows[5:], allow_duplicates=True)
+    assert here.store.count_risks() == 700
+    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
+    monkeypatch.setattr(sidecar, "SideWriter", _Spy)
+    _Spy.made = []
+    there = Register.create(tmp_path / "there.gpkg", network=sample_network)
+    there.add_risks(rows[:5], allow_duplicates=True)
+    assert _Spy.made == []  # five rows: built in process
+    there.add_risks(rows[5:], allow_duplicates=True)
+    assert len(_Spy.made) == 1 and _Spy.made[0]._proc.exitcode == 0
+    assert not _Spy.made[0].path.exists()
+    assert _events(there) == _events(here)
+    assert len(_events(there)) == 700
+    for reg in (here, there):
+        report = reg.verify()
+        assert report.ok and report.events == 700 and report.risks == 700
+        last = list(reg.store.iter_events())[-1]
+        assert reg.store.get_meta("events_head") == {"seq": 700, "hash": last["hash"]}
+    # and the register goes on as usual: a transition chains after the child's events
+    there.transition(600, "assign", by=BY)
+    assert there.verify().ok and there.verify().events == 701
+    here.close()
+    there.close()
+
+
+def test_a_failing_child_leaves_the_register_as_it_was(
+    sample_register_path, child_events, monkeypatch
+):
+    before = dump_digest(sample_register_path)
+
+    def broken(*args, **kwargs):
+        raise OSError("database or disk is full")
+
+    # the child builds the chain: make it fail there, after the rows were written here
+    monkeypatch.setattr("linerisk.register.chain_events", broken)
+    with Register.open(sample_register_path) as reg:
+        with pytest.raises(OSError, match="disk is full"):
+            reg.add_risks(_bulk_rows(300), allow_duplicates=True)
+        assert len(child_events) == 1 and child_events[0]._proc.exitcode == 0
+        assert not child_events[0].path.exists()
+        assert reg.store.count_risks() == 48
+    assert dump_digest(sample_register_path) == before
+
+
+def test_a_child_that_dies_is_one_sentence_and_nothing_registered(
+    sample_register_path, child_events, monkeypatch
+):
+    before = dump_digest(sample_register_path)
+    monkeypatch.setattr("linerisk.register.chain_events", lambda *a: os._exit(3))
+    with Register.open(sample_register_path) as reg:
+        with pytest.raises(StoreError) as err:
+            reg.add_risks(_bulk_rows(300), allow_duplicates=True)
+        assert str(err.value) == (
+            "the process writing the history stopped unexpectedly (exit code 3); "
+            "nothing was registered"
+        )
+        assert not child_events[0].path.exists()
+    assert dump_digest(sample_register_path) == before
+
+
+def test_a_failure_while_writing_rows_stops_the_child(sample_register_path, child_events):
+    before = dump_digest(sample_register_path)
+
+    def interrupted(done: int, total: int) -> None:
+        if done >= 100:
+            raise KeyboardInterrupt
+
+    with Register.open(sample_register_path) as reg:
+        with pytest.raises(KeyboardInterrupt):
+            reg.add_risks(_bulk_rows(3000), allow_duplicates=True, progress=interrupted)
+        assert len(child_events) == 1
+        assert child_events[0]._proc.exitcode is not None  # stopped and reaped
+        assert not child_events[0].path.exists()
+        assert reg.verify().ok
+    assert dump_digest(sample_register_path) == before
+
+
+def test_events_are_built_in_a_child_only_when_it_pays_and_is_safe(monkeypatch):
+    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 1000)
+    assert not sidecar.child_worthwhile(999)
+    assert sidecar.child_worthwhile(1000)
+    # forking a process that runs other threads can deadlock the child
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not sidecar.child_worthwhile(1000)
+    finally:
+        stop.set()
+        other.join()
+    assert sidecar.child_worthwhile(1000)
 
 
 WRITER_CHILD = textwrap.dedent(

@@ -117,7 +117,8 @@ class Store(abc.ABC):
         progress: Callable[[int, int], None] | None = None,
     ) -> list[int]:
         """Insert risks given as columns (one list per risk column); returns their
-        ids. ``progress(done, total)`` is called as rows are written."""
+        ids, consecutive from :meth:`next_risk_id`. ``progress(done, total)`` is
+        called as rows are written."""
 
     @abc.abstractmethod
     def update_risk(
@@ -138,6 +139,11 @@ class Store(abc.ABC):
         """(id, distance) of risks of ``category`` in ``statuses`` within ``radius``."""
 
     @abc.abstractmethod
+    def next_risk_id(self) -> int:
+        """The id the next inserted risk gets; :meth:`insert_risks` numbers its rows
+        on from it, one by one."""
+
+    @abc.abstractmethod
     def count_risks(self) -> int: ...
 
     @abc.abstractmethod
@@ -156,6 +162,16 @@ class Store(abc.ABC):
     def append_events(self, rows: Sequence[Sequence[Any]]) -> None:
         """Append chained event rows, tuples in the order of the events table's
         columns (see :func:`linerisk.lifecycle.chain_events`)."""
+
+    @abc.abstractmethod
+    def appending_events(
+        self, produce: Callable[[], Sequence[Sequence[Any]]], count: int
+    ) -> AbstractContextManager[None]:
+        """Append the ``count`` chained event rows that ``produce()`` returns, as
+        :meth:`append_events` does, by the end of the ``with`` block; a store may
+        build them while the block runs (a bulk insert writes its risk rows
+        there). ``produce`` must not read the store; nothing is appended if the
+        block raises."""
 
     @abc.abstractmethod
     def history_rows(self) -> Iterator[dict[str, Any]]:

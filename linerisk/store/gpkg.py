@@ -119,6 +119,36 @@ _POINT_FIELDS = (
 )
 
 
+def _table_sql(name: str, columns: Sequence[tuple[str, str]]) -> str:
+    cols = ", ".join(f'"{c}" {t}' for c, t in columns)
+    return f'CREATE TABLE "{name}" ({cols})'
+
+
+def _insert_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert chained event rows (tuples in the order of the events table)."""
+    names = [c for c, _t in EVENT_COLUMNS]
+    # As for risks: columns empty in every row (from_status of reports) are not bound.
+    keep = [i for i in range(len(names)) if _has_value(r[i] for r in rows)]
+    conn.executemany(
+        f"INSERT INTO {EVENTS_TABLE} ({', '.join(names[i] for i in keep)}) "
+        f"VALUES ({', '.join('?' * len(keep))})",
+        map(itemgetter(*keep), rows),
+    )
+
+
+def _write_side_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Write event rows to a new scratch file: the events table alone, laid out
+    as in a register, with no journal (the file is thrown away on failure)."""
+    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -131072")
+    conn.execute(_table_sql(EVENTS_TABLE, EVENT_COLUMNS))
+    conn.execute("BEGIN")
+    _insert_events(conn, rows)
+    conn.execute("COMMIT")
+
+
 def _has_value(values: Iterable[Any]) -> bool:
     """Whether any of ``values`` is not None (stops at the first)."""
     return any(v is not None for v in values)
@@ -313,6 +343,8 @@ class GeoPackageStore(Store):
         self.path = Path(path)
         self._conn = conn
         self._depth = 0
+        #: run once the outermost transaction has ended (committed or not)
+        self._after_transaction: list[Callable[[], None]] = []
         self.crs = self.get_meta("crs")
         self.srs_id = _srs_id(self.crs)
 
@@ -377,8 +409,7 @@ class GeoPackageStore(Store):
                     "linerisk schema version and register settings (JSON)",
                 ),
             ):
-                cols = ", ".join(f'"{c}" {t}' for c, t in columns)
-                conn.execute(f'CREATE TABLE "{table_name}" ({cols})')
+                conn.execute(_table_sql(table_name, columns))
                 conn.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                     "VALUES (?, 'attributes', ?, ?)",
@@ -483,13 +514,17 @@ class GeoPackageStore(Store):
             raise StoreError(f"cannot write to {self.path}: {exc}") from None
         self._depth = 1
         try:
-            yield
-        except BaseException:
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self._conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
+        finally:
+            while self._after_transaction:
+                self._after_transaction.pop()()
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if not self._depth:
@@ -662,9 +697,7 @@ class GeoPackageStore(Store):
         names = [c for c in RISKS.column_names if _has_value(columns[c])]
         blobs = encode_points(np.asarray(x, float), np.asarray(y, float), self.srs_id)
         n = len(blobs)
-        start = self._conn.execute(
-            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='risks'), 0)"
-        ).fetchone()[0]
+        start = self.next_risk_id() - 1
         cols = ", ".join(f'"{c}"' for c in ("geom", *names))
         marks = ", ".join("?" * (len(names) + 1))
         bulk = n >= BULK_RTREE_ROWS
@@ -827,6 +860,15 @@ class GeoPackageStore(Store):
         )
         return cur.rowcount
 
+    def next_risk_id(self) -> int:
+        # AUTOINCREMENT: ids of deleted risks are never given out again.
+        return (
+            1
+            + self._conn.execute(
+                "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='risks'), 0)"
+            ).fetchone()[0]
+        )
+
     def count_risks(self) -> int:
         return self._conn.execute("SELECT count(*) FROM risks").fetchone()[0]
 
@@ -843,16 +885,42 @@ class GeoPackageStore(Store):
             raise StoreError("writes must happen inside a transaction")
         if not rows:
             return
-        names = [c for c, _t in EVENT_COLUMNS]
-        # As for risks: columns empty in every row (from_status of reports) are not bound.
-        keep = [i for i in range(len(names)) if _has_value(r[i] for r in rows)]
-        self._conn.executemany(
-            f"INSERT INTO {EVENTS_TABLE} ({', '.join(names[i] for i in keep)}) "
-            f"VALUES ({', '.join('?' * len(keep))})",
-            map(itemgetter(*keep), rows),
-        )
-        last = dict(zip(names, rows[-1], strict=True))
+        _insert_events(self._conn, rows)
+        last = dict(zip((c for c, _t in EVENT_COLUMNS), rows[-1], strict=True))
         self.set_meta("events_head", {"seq": last["seq"], "hash": last["hash"]})
+
+    @contextlib.contextmanager
+    def appending_events(
+        self, produce: Callable[[], Sequence[Sequence[Any]]], count: int
+    ) -> Iterator[None]:
+        if not self._depth:
+            raise StoreError("writes must happen inside a transaction")
+        from linerisk.store import sidecar
+
+        if not sidecar.child_worthwhile(count):
+            yield
+            self.append_events(produce())
+            return
+        side = sidecar.SideWriter(produce, _write_side_events)
+        try:
+            yield
+        except BaseException:
+            side.abort()
+            raise
+        path = side.wait()
+        self._after_transaction.append(side.remove)
+        self._conn.execute("ATTACH DATABASE ? AS linerisk_side", (str(path),))
+        # Detached once the transaction is over: SQLite keeps it while a write is open.
+        self._after_transaction.append(lambda: self._conn.execute("DETACH linerisk_side"))
+        names = ", ".join(c for c, _t in EVENT_COLUMNS)
+        self._conn.execute(
+            f"INSERT INTO {EVENTS_TABLE} ({names}) SELECT {names} FROM linerisk_side.{EVENTS_TABLE}"
+        )
+        last = self._conn.execute(
+            f"SELECT seq, hash FROM linerisk_side.{EVENTS_TABLE} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if last is not None:
+            self.set_meta("events_head", {"seq": last[0], "hash": last[1]})
 
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
         if risk_id is None:
