@@ -7,6 +7,7 @@ record to a model object; errors name the file and the feature.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -93,6 +94,23 @@ def _plain(values: list[Any]) -> list[Any]:
     ]
 
 
+def _arrow_values(column: Any) -> list[Any]:
+    """An Arrow column as plain Python values, like :func:`_plain`; columns with
+    no NaN and no text that could be JSON (checked in Arrow) are taken as they are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        clean = not pc.any(pc.or_(pc.starts_with(column, "["), pc.starts_with(column, "{"))).as_py()
+    elif pa.types.is_floating(kind):
+        clean = not pc.any(pc.is_nan(column)).as_py()
+    else:
+        clean = pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+    values = column.to_pylist()
+    return values if clean else _plain(values)
+
+
 #: read through Arrow when pyarrow is installed (the ``arrow`` extra); None = not yet known
 USE_ARROW: bool | None = None
 
@@ -125,7 +143,7 @@ def read_fields(
     names = [str(c) for c in meta["fields"]]
     first = 1 if options.get("return_fids") else 0
     fids = table.column(0).to_numpy() if first else None
-    columns = [_plain(table.column(first + k).to_pylist()) for k in range(len(names))]
+    columns = [_arrow_values(table.column(first + k)) for k in range(len(names))]
     wkb = None
     if table.num_columns > first + len(names):
         wkb = table.column(first + len(names)).to_numpy(zero_copy_only=False)
@@ -136,7 +154,7 @@ def records_of(names: Sequence[str], columns: Sequence[Sequence[Any]], n: int) -
     """Row dicts from columns."""
     if not columns:
         return [{} for _ in range(n)]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    return list(map(dict, map(zip, itertools.repeat(names), zip(*columns, strict=True))))
 
 
 def read_layer(path: str | Path, layer: str | int | None = None) -> Layer:
