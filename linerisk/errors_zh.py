@@ -322,6 +322,13 @@ _RULES: list[Rule] = [
         "写入履历的进程意外中止（退出码 {c}），未登记任何隐患",
     ),
     (
+        re.compile(
+            r"cannot write the history to the scratch file (?P<p>\S+): (?P<e>.+); "
+            r"nothing was registered"
+        ),
+        "无法将履历写入临时文件 {p}：{e}；未登记任何隐患",
+    ),
+    (
         re.compile(r"the process writing the history failed: (?P<e>.+)"),
         "写入履历的进程出错：{e}",
     ),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from linerisk.register import Register
 from linerisk.sample import build_sample_register, load_sample_network
+from linerisk.store import sidecar
 
 #: the date the sample data was cut; overdue counts in tests are taken on it
 SAMPLE_DAY = "2026-11-25"
@@ -56,3 +58,24 @@ def empty_register(tmp_path, sample_network):
     reg = Register.create(tmp_path / "empty.gpkg", network=sample_network)
     yield reg
     reg.close()
+
+
+class SpyWriter(sidecar.SideWriter):
+    """The real child-process writer, remembering each one started."""
+
+    made: ClassVar[list[sidecar.SideWriter]] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        SpyWriter.made.append(self)
+
+
+@pytest.fixture
+def child_events(monkeypatch) -> list[sidecar.SideWriter]:
+    """Bulk inserts of 100 rows or more build their events in a child process
+    (20,000 otherwise); returns the list of the writers started."""
+    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
+    monkeypatch.setattr(sidecar, "SideWriter", SpyWriter)
+    SpyWriter.made = []
+    assert sidecar.child_worthwhile(100), "this platform builds no events in a child"
+    return SpyWriter.made

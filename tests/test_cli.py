@@ -1027,6 +1027,8 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "the process writing the history stopped unexpectedly (exit code -9); "
         "nothing was registered",
         "the process writing the history failed: cannot pickle 'x'",
+        "cannot write the history to the scratch file /tmp/linerisk-events-1-x.sqlite: "
+        "database or disk is full; nothing was registered",
         "new risks were numbered from 7, not 5",
     ]
     for message in english:

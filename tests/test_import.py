@@ -629,3 +629,36 @@ def test_arrow_and_feature_readers_agree(tmp_path, monkeypatch, sample):
         assert count == [1, 2, 3, 4]
     if sample == "ids":
         assert names_a == ["id", "name"] and cols_a[0] == [10, 11, 12]
+
+
+def test_a_large_import_builds_its_history_in_a_child(tmp_path, sample_register_path, child_events):
+    """Through the command line: 400 risks, events built by a child process, some
+    with a recorded status whose history is replayed after the report events."""
+    rows = []
+    for i in range(400):
+        m = 3000 + (i * 7919) % 8000  # K3+000 .. K10+999, clear of the chain break
+        status = "assigned" if i % 4 == 0 else ""
+        rows.append(["JD", f"K{m // 1000}+{m % 1000:03d}", "left" if i % 2 else "right",
+                     20 + i % 300, "garbage", "甲", status])  # fmt: skip
+    path = _write_csv(
+        tmp_path / "big.csv",
+        ["line", "chainage", "side", "offset_m", "category", "found_by", "status"],
+        rows,
+    )
+    code, _out, err = run(
+        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER
+    )
+    assert code == 0, err
+    assert len(child_events) == 1 and child_events[0]._proc.exitcode == 0
+    assert not child_events[0].path.exists()
+    from linerisk.register import Register
+
+    with Register.open(sample_register_path) as reg:
+        assert reg.store.count_risks() == 48 + 400
+        report = reg.verify()
+        assert report.ok, report.problems
+        new = [r for r in reg.risks() if r.found_by == "甲"]
+        assert sum(r.status.value == "assigned" for r in new) == 100
+        # each new risk's history starts with its report, then the replayed assignment
+        actions = [e["action"] for e in reg.store.iter_events(new[0].id)]
+        assert actions[0] == "report"

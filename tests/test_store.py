@@ -19,7 +19,6 @@ import threading
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import ClassVar
 
 import pyogrio
 import pytest
@@ -425,24 +424,6 @@ def _bulk_rows(n: int) -> list[dict]:
     return rows
 
 
-class _Spy(sidecar.SideWriter):
-    made: ClassVar[list[sidecar.SideWriter]] = []
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        _Spy.made.append(self)
-
-
-@pytest.fixture
-def child_events(monkeypatch):
-    """Bulk inserts of 100 rows or more build their events in a child process."""
-    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
-    monkeypatch.setattr(sidecar, "SideWriter", _Spy)
-    _Spy.made = []
-    assert sidecar.child_worthwhile(100), "this platform builds no events in a child"
-    return _Spy.made
-
-
 def _events(reg: Register) -> list[tuple]:
     out = []
     for e in reg.store.iter_events():
@@ -453,21 +434,23 @@ def _events(reg: Register) -> list[tuple]:
     return out
 
 
-def test_events_built_in_a_child_are_those_built_in_process(tmp_path, sample_network, monkeypatch):
+def test_events_built_in_a_child_are_those_built_in_process(
+    tmp_path, sample_network, monkeypatch, child_events
+):
     rows = _bulk_rows(700)
+    monkeypatch.setattr(sidecar, "CHILD_EVENTS", 10**9)
     here = Register.create(tmp_path / "here.gpkg", network=sample_network)
     here.add_risks(rows[:5], allow_duplicates=True)  # the chain continues from these
     here.add_risks(rows[5:], allow_duplicates=True)
     assert here.store.count_risks() == 700
+    assert child_events == []
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
-    monkeypatch.setattr(sidecar, "SideWriter", _Spy)
-    _Spy.made = []
     there = Register.create(tmp_path / "there.gpkg", network=sample_network)
     there.add_risks(rows[:5], allow_duplicates=True)
-    assert _Spy.made == []  # five rows: built in process
+    assert child_events == []  # five rows: built in process
     there.add_risks(rows[5:], allow_duplicates=True)
-    assert len(_Spy.made) == 1 and _Spy.made[0]._proc.exitcode == 0
-    assert not _Spy.made[0].path.exists()
+    assert len(child_events) == 1 and child_events[0]._proc.exitcode == 0
+    assert not child_events[0].path.exists()
     assert _events(there) == _events(here)
     assert len(_events(there)) == 700
     for reg in (here, there):
@@ -498,6 +481,34 @@ def test_a_failing_child_leaves_the_register_as_it_was(
         assert len(child_events) == 1 and child_events[0]._proc.exitcode == 0
         assert not child_events[0].path.exists()
         assert reg.store.count_risks() == 48
+    assert dump_digest(sample_register_path) == before
+
+
+def test_a_full_disk_under_the_scratch_file_is_one_sentence(
+    sample_register_path, child_events, monkeypatch
+):
+    import resource
+
+    from linerisk.lifecycle import chain_events
+
+    before = dump_digest(sample_register_path)
+
+    def on_a_small_disk(*args):
+        # in the child only: files may not grow past 32 KiB, as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32768, 32768))
+        return chain_events(*args)
+
+    monkeypatch.setattr("linerisk.register.chain_events", on_a_small_disk)
+    with Register.open(sample_register_path) as reg:
+        with pytest.raises(StoreError) as err:
+            reg.add_risks(_bulk_rows(300), allow_duplicates=True)
+        scratch = child_events[0].path
+        # SQLite words it "disk I/O error" or "database or disk is full"
+        message = str(err.value)
+        assert message.startswith(f"cannot write the history to the scratch file {scratch}: ")
+        assert "disk" in message and message.endswith("; nothing was registered")
+        assert not scratch.exists()
     assert dump_digest(sample_register_path) == before
 
 

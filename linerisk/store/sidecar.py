@@ -98,8 +98,14 @@ def _child(
     _die_with_parent(parent)
     try:
         rows = produce()
-        with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-            write(conn, rows)
+        try:
+            with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+                write(conn, rows)
+        except sqlite3.Error as exc:  # a full disk, most likely
+            raise StoreError(
+                f"cannot write the history to the scratch file {path}: {exc}; "
+                "nothing was registered"
+            ) from None
         send.send(None)
     except BaseException as exc:  # every failure goes back to the parent
         try:
