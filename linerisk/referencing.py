@@ -330,25 +330,38 @@ class LineIndex:
         return d / np.hypot(d[:, 0], d[:, 1])[:, None]
 
 
-def substring(line: shapely.LineString, start: float, end: float) -> shapely.LineString:
+def measured(line: shapely.LineString) -> tuple[np.ndarray, np.ndarray]:
+    """A line's vertices and the measure of each (metres from the first vertex)."""
+    coords = shapely.get_coordinates(line)
+    measure = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    return coords, measure
+
+
+def substring(
+    line: shapely.LineString,
+    start: float,
+    end: float,
+    vertices: tuple[np.ndarray, np.ndarray] | None = None,
+) -> shapely.LineString:
     """The part of ``line`` between two measures (metres from its first vertex).
 
     Measures are clamped to the line; ``start > end`` gives the reversed part.
     A numpy version of ``shapely.ops.substring`` (which walks the vertices in
-    Python), for drawing many pieces of long lines.
+    Python), for drawing many pieces of long lines: pass the line's
+    :func:`measured` ``vertices`` when cutting it many times.
 
     >>> from shapely import LineString
     >>> substring(LineString([(0, 0), (100, 0), (100, 50)]), 50, 120).wkt
     'LINESTRING (50 0, 100 0, 100 20)'
     """
-    coords = shapely.get_coordinates(line)
-    measure = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    coords, measure = measured(line) if vertices is None else vertices
     lo, hi = sorted((float(start), float(end)))
     lo = min(max(lo, 0.0), measure[-1])
     hi = min(max(hi, 0.0), measure[-1])
     x = np.interp([lo, hi], measure, coords[:, 0])
     y = np.interp([lo, hi], measure, coords[:, 1])
-    inner = coords[(measure > lo) & (measure < hi)]
+    # the vertices strictly between lo and hi (measures never decrease)
+    inner = coords[np.searchsorted(measure, lo, "right") : np.searchsorted(measure, hi, "left")]
     part = np.vstack([[x[0], y[0]], inner, [x[1], y[1]]])
     if start > end:
         part = part[::-1]

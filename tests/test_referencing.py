@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linerisk.errors import ReferencingError
 from linerisk.model import Line, Side
@@ -339,3 +341,40 @@ def test_formation_half_widths_are_the_covering_segments(sample_network):
     assert checked > 300
     # the sample's segments do not all share one half-width, so the look-up matters
     assert len({s.half_width(Side.LEFT, default) for s in net.segments}) > 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-50, 50), st.integers(-50, 50)), min_size=2, max_size=12).filter(
+        lambda pts: len(set(pts)) > 1
+    ),
+    st.floats(0, 400),  # shapely counts negative measures from the end; ours clamp
+    st.floats(0, 400),
+    st.booleans(),
+)
+def test_substring_is_shapelys_substring(points, start, end, at_vertex):
+    """Cut the same part as shapely.ops.substring (which walks the vertices in
+    Python), with repeated vertices and cuts exactly at vertices, and the same
+    whether the line's vertices are measured per call or once for many cuts."""
+    from shapely.ops import substring as shapely_substring
+
+    from linerisk.referencing import measured, substring
+
+    line = shapely.LineString([(10.0 * x, 10.0 * y) for x, y in points])
+    coords, measure = measured(line)
+    if at_vertex:  # a cut exactly at a vertex, where a strict comparison matters
+        start = float(measure[len(measure) // 2])
+    ours = substring(line, start, end)
+    assert ours.equals_exact(substring(line, start, end, (coords, measure)), 0.0)
+    theirs = shapely_substring(line, start, end)
+    if theirs.geom_type == "Point":  # shapely gives a point for an empty stretch
+        assert ours.length < 1e-9
+        return
+    assert ours.length == pytest.approx(theirs.length, abs=1e-9)
+    assert shapely.hausdorff_distance(ours, theirs) < 1e-9
+    # no vertex doubled at a cut (shapely's own may double one)
+    steps = np.diff(shapely.get_coordinates(ours), axis=0)
+    if ours.length > 1e-6 and np.all(np.diff(shapely.get_coordinates(line), axis=0).any(axis=1)):
+        assert steps.any(axis=1).all()
+    # the same direction
+    assert shapely.get_coordinates(ours)[0] == pytest.approx(shapely.get_coordinates(theirs)[0])

@@ -206,12 +206,6 @@ def _collection(display: _Display, geoms: list, props: list[dict]) -> dict[str, 
     }
 
 
-def _substring(line: Any, m0: float, m1: float) -> Any:
-    from linerisk.referencing import substring
-
-    return substring(line, m0, m1)
-
-
 def _angle(display: _Display, net: Network, li: int, measures: np.ndarray) -> np.ndarray:
     """Screen angle (degrees, clockwise from east) of the line's direction."""
     ahead = net.index.place(
@@ -239,7 +233,7 @@ def _segments(ctx: _Context) -> dict[str, Any]:
         for rng in scope.ranges_of(seg.line):
             ov = rng.overlap(m0, m1)
             if ov:
-                pieces.append(_substring(net.line(seg.line).geometry, *ov))
+                pieces.append(ctx.piece(seg.line, *ov))
         if not pieces:
             continue
         ctx.segments.append((i, pieces))
@@ -276,24 +270,23 @@ def _zone(ctx: _Context) -> dict[str, Any]:
     net = ctx.net
     rules = net.settings.zones
     default = net.settings.default_half_width_m
-    geoms, props = [], []
-    for i, pieces in ctx.segments:
+    # Every piece of every side at once: GEOS builds the bands in three calls.
+    pieces: list[Any] = []
+    near: list[float] = []
+    far: list[float] = []
+    owner: list[int] = []
+    props: list[dict[str, Any]] = []
+    for i, segment_pieces in ctx.segments:
         seg = net.segments[i]
         line = net.line(seg.line)
         width = rules.width(seg.area_class, high_speed=line.high_speed)
         for side in (Side.LEFT, Side.RIGHT):
             half = seg.half_width(side, default)
-            bands = []
-            for piece in pieces:
-                outer = shapely.buffer(
-                    piece, side.sign * (half + width), single_sided=True, cap_style="flat"
-                )
-                inner = shapely.buffer(piece, side.sign * half, single_sided=True, cap_style="flat")
-                bands.append(shapely.difference(outer, inner))
-            geom = shapely.union_all(bands).simplify(1.0)
-            if geom.is_empty:
-                continue
-            geoms.append(geom)
+            for piece in segment_pieces:
+                pieces.append(piece)
+                near.append(side.sign * half)
+                far.append(side.sign * (half + width))
+                owner.append(len(props))
             props.append(
                 {
                     "sg": seg.id,
@@ -303,15 +296,27 @@ def _zone(ctx: _Context) -> dict[str, Any]:
                     "h": half,
                 }
             )
-    return _collection(ctx.display, geoms, props)
+    if not pieces:
+        return _collection(ctx.display, [], [])
+    arr = np.asarray(pieces, dtype=object)
+    outer = shapely.buffer(arr, np.asarray(far), single_sided=True, cap_style="flat")
+    inner = shapely.buffer(arr, np.asarray(near), single_sided=True, cap_style="flat")
+    bands = shapely.difference(outer, inner)
+    by_owner: list[list[Any]] = [[] for _ in props]
+    for k, band in zip(owner, bands.tolist(), strict=True):
+        by_owner[k].append(band)
+    merged = np.empty(len(props), dtype=object)
+    merged[:] = [b[0] if len(b) == 1 else shapely.union_all(b) for b in by_owner]
+    merged = shapely.simplify(merged, 1.0)
+    keep = ~shapely.is_empty(merged)
+    return _collection(
+        ctx.display, merged[keep].tolist(), [p for p, k in zip(props, keep, strict=True) if k]
+    )
 
 
 def _corridor(ctx: _Context) -> Any:
     net = ctx.net
-    pieces = [
-        _substring(net.line(r.line).geometry, r.from_measure, r.to_measure)
-        for r in ctx.scope.ranges
-    ]
+    pieces = [ctx.piece(r.line, r.from_measure, r.to_measure) for r in ctx.scope.ranges]
     return shapely.union_all(
         shapely.buffer(
             np.asarray(pieces, dtype=object), net.settings.max_distance_m, cap_style="flat"
@@ -341,7 +346,7 @@ def _label_point(ctx: _Context, area: Any, offset: float) -> Any:
     best = None
     for rng in ctx.scope.ranges:
         li = net.line_index(rng.line)
-        piece = _substring(net.lines[li].geometry, rng.from_measure, rng.to_measure)
+        piece = ctx.piece(rng.line, rng.from_measure, rng.to_measure)
         for part in shapely.get_parts(shapely.intersection(piece, area)):
             if part.geom_type == "LineString" and (best is None or part.length > best[1].length):
                 best = (li, part)
@@ -426,18 +431,27 @@ def _neighbourhoods(ctx: _Context) -> tuple[dict[str, Any], list[dict[str, Any]]
 
 def _fences(ctx: _Context) -> dict[str, Any]:
     net = ctx.net
+    # The measures of every fence's ends, one calibration call per line.
+    by_line: dict[str, list[Any]] = {}
+    for f in net.fences:
+        if f.geometry is not None and ctx.scope.ranges_of(f.line):
+            by_line.setdefault(f.line, []).append(f)
+    ends: dict[str, tuple[float, float]] = {}
+    for line_id, fences in by_line.items():
+        chainages = np.array([c for f in fences for c in (f.from_chainage, f.to_chainage)])
+        measures, _status = net.calibration(line_id).measures_at(chainages)
+        for f, (m0, m1) in zip(fences, measures.reshape(-1, 2).tolist(), strict=True):
+            ends[f.id] = (m0, m1)
     geoms, props = [], []
     for f in net.fences:
-        ranges = ctx.scope.ranges_of(f.line)
-        if not ranges or f.geometry is None:
+        if f.id not in ends:
             continue
-        cal = net.calibration(f.line)
-        (m0, m1), _status = cal.measures_at(np.array([f.from_chainage, f.to_chainage]))
-        if np.isnan(m0) or np.isnan(m1) or m1 <= m0:
+        m0, m1 = ends[f.id]
+        if math.isnan(m0) or math.isnan(m1) or m1 <= m0:
             continue
         pieces = []
-        for rng in ranges:
-            ov = rng.overlap(float(m0), float(m1))
+        for rng in ctx.scope.ranges_of(f.line):
+            ov = rng.overlap(m0, m1)
             if not ov:
                 continue
             if ov[0] <= m0 + 0.5 and ov[1] >= m1 - 0.5:
@@ -450,8 +464,7 @@ def _fences(ctx: _Context) -> dict[str, Any]:
                 pieces.append(substring(f.geometry, a, b, normalized=True))
         if not pieces:
             continue
-        geom = pieces[0] if len(pieces) == 1 else shapely.multilinestrings(pieces)
-        geoms.append(geom.simplify(0.3))
+        geoms.append(pieces[0] if len(pieces) == 1 else shapely.multilinestrings(pieces))
         props.append(
             {
                 "id": f.id,
@@ -461,7 +474,8 @@ def _fences(ctx: _Context) -> dict[str, Any]:
                 "r": _range_label(f.from_chainage, f.to_chainage, net.line(f.line).prefix),
             }
         )
-    return _collection(ctx.display, geoms, props)
+    simplified = shapely.simplify(np.asarray(geoms, dtype=object), 0.3).tolist() if geoms else []
+    return _collection(ctx.display, simplified, props)
 
 
 def _fence_gaps(ctx: _Context) -> dict[str, Any]:
@@ -476,21 +490,21 @@ def _fence_gaps(ctx: _Context) -> dict[str, Any]:
         )
         + 1.5
     )
-    geoms, props = [], []
-    for run, offset in zip(gaps, offsets.tolist(), strict=True):
-        side = Side(run.side)
-        li = net.line_index(run.line)
-        centre = _substring(net.lines[li].geometry, run.from_measure, run.to_measure)
-        geom = shapely.offset_curve(centre, side.sign * offset) if centre.length > 0 else centre
-        geoms.append(geom)
-        props.append(
-            {
-                "s": side.label(ctx.lang),
-                "r": run.label,
-                "len": round(run.to_measure - run.from_measure),
-            }
-        )
-    return _collection(ctx.display, geoms, props)
+    centres = np.empty(len(gaps), dtype=object)
+    centres[:] = [ctx.piece(run.line, run.from_measure, run.to_measure) for run in gaps]
+    signs = np.array([Side(run.side).sign for run in gaps], dtype=float)
+    geoms = centres.copy()
+    drawn = shapely.length(centres) > 0
+    geoms[drawn] = shapely.offset_curve(centres[drawn], (signs * offsets)[drawn])
+    props = [
+        {
+            "s": Side(run.side).label(ctx.lang),
+            "r": run.label,
+            "len": round(run.to_measure - run.from_measure),
+        }
+        for run in gaps
+    ]
+    return _collection(ctx.display, geoms.tolist(), props)
 
 
 def _chainage(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -714,8 +728,20 @@ class _Context:
         self.railway_colours = {p: c for (v, p), c in strong.items() if v == "railway"}
         self.local_colours = {p: c for (v, p), c in pale.items() if v == "local"}
         self.fence_runs = fence_runs(self.net, scope)
+        self._vertices: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.corridor = _corridor(self)
         self.counts: dict[str, int] = {}
+
+    def piece(self, line: str, m0: float, m1: float) -> Any:
+        """The part of ``line`` between two measures; each line's vertices are
+        measured once per map, however many pieces are cut from it."""
+        from linerisk.referencing import measured, substring
+
+        geometry = self.net.line(line).geometry
+        vertices = self._vertices.get(line)
+        if vertices is None:
+            vertices = self._vertices[line] = measured(geometry)
+        return substring(geometry, m0, m1, vertices)
 
 
 def _on(register: Register, on: dt.datetime | dt.date | str | None) -> dt.datetime:
