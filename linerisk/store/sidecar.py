@@ -10,7 +10,8 @@ SELECT`` inside its own transaction. Nothing reaches the register unless both
 sides succeed, and the scratch file is removed either way.
 
 The child is forked (it starts with this process's memory, so nothing is
-copied to it) and only where forking is safe: Linux, no other threads running.
+copied to it) and only where forking is safe: Linux, no other Python thread
+running.
 Elsewhere, and for small inserts, the same events are built in this process
 after the rows, by the same function.
 """
@@ -23,6 +24,7 @@ import sqlite3
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -144,7 +146,14 @@ class SideWriter:
             daemon=True,
         )
         try:
-            self._proc.start()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns when forking a process with several OS threads.
+                # No Python thread runs here (child_worthwhile checks); the others are
+                # numpy's and Arrow's helpers, whose libraries are made fork-safe.
+                warnings.filterwarnings(
+                    "ignore", r"This process .* is multi-threaded", DeprecationWarning
+                )
+                self._proc.start()
         except BaseException:
             self.remove()
             raise
