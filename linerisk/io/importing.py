@@ -243,22 +243,35 @@ def _false_easting(crs: str) -> float | None:
     return None
 
 
-def _lines_tree(register: Register) -> shapely.STRtree | None:
-    rows, line_geoms = register.store.read_layer("lines")
-    return shapely.STRtree(np.asarray(line_geoms, dtype=object)) if rows else None
+class _Lines:
+    """The register's lines, for distances from features to the nearest one:
+    points through a :class:`~linerisk.referencing.LineIndex` (pieces of a few
+    edges, so that a million points take seconds), other shapes through an
+    STRtree of whole lines. Built on first use; empty when there are no lines."""
 
+    def __init__(self, register: Register) -> None:
+        _rows, geoms = register.store.read_layer("lines")
+        self.geoms = np.asarray(geoms, dtype=object)
+        self._index: Any = None
+        self._tree: shapely.STRtree | None = None
 
-def _line_distances(
-    register: Register, geoms: np.ndarray, tree: shapely.STRtree | None = None
-) -> np.ndarray | None:
-    """Distance from each geometry to the nearest line of the register (None: no lines)."""
-    tree = tree or _lines_tree(register)
-    if tree is None:
-        return None
-    (src, _hit), dist = tree.query_nearest(geoms, return_distance=True)
-    out = np.full(len(geoms), np.inf)
-    np.minimum.at(out, src, dist)
-    return out
+    def distances(self, geoms: np.ndarray) -> np.ndarray | None:
+        """Distance from each geometry to the nearest line (None: no lines)."""
+        if not len(self.geoms):
+            return None
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms) and bool(np.all(shapely.get_type_id(geoms) == 0)):  # points
+            from linerisk.referencing import LineIndex
+
+            if self._index is None:
+                self._index = LineIndex(self.geoms)
+            return self._index.locate(shapely.get_x(geoms), shapely.get_y(geoms)).distance
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geoms)
+        (src, _hit), dist = self._tree.query_nearest(geoms, return_distance=True)
+        out = np.full(len(geoms), np.inf)
+        np.minimum.at(out, src, dist)
+        return out
 
 
 def suggest_crs(x: np.ndarray, y: np.ndarray, register: Register) -> str | None:
@@ -280,7 +293,7 @@ def suggest_crs(x: np.ndarray, y: np.ndarray, register: Register) -> str | None:
         candidates.append(register.crs)
         candidates += _projections_near_lines(register)
     best, best_d = None, np.inf
-    tree = _lines_tree(register)
+    lines = _Lines(register)
     for cand in candidates:
         try:
             px, py = transform_xy(x, y, cand, register.crs)
@@ -288,7 +301,7 @@ def suggest_crs(x: np.ndarray, y: np.ndarray, register: Register) -> str | None:
             continue
         if not np.all(np.isfinite(px)):
             continue
-        d = _line_distances(register, shapely.points(px, py), tree)
+        d = lines.distances(shapely.points(px, py))
         if d is None:
             return candidates[0] if mid >= 1e7 else (register.crs if mid < 1e6 else None)
         med = float(np.median(d))
@@ -432,7 +445,8 @@ def _check_near_lines(
     kind: str,
     src: str,
 ) -> None:
-    dist = _line_distances(register, geoms[present])
+    lines = _Lines(register)
+    dist = lines.distances(geoms[present])
     if dist is None:
         return
     limit = register.settings.max_distance_m
@@ -455,7 +469,7 @@ def _check_near_lines(
 
             lonlat = transform_geometries(geoms[present], register.crs, WGS84)
             shifted = transform_geometries(shapely.transform(lonlat, fn), WGS84, register.crs)
-            d2 = _line_distances(register, shifted)
+            d2 = lines.distances(shifted)
             if d2 is not None and float(np.median(d2)) < typical / 5:
                 raise LineriskError(
                     f"{source.name}: the points should lie on the line but are {typical:,.0f} m "

@@ -18,6 +18,11 @@ __all__ = ["KIND_ZH", "ImportReport", "Message", "Reject", "jsonable"]
 
 def jsonable(value: Any) -> Any:
     """A cell value as JSON can hold it (dates as ISO text, NaN as null)."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # most cells, checked first
+        return value
+    if kind is float:
+        return None if value != value else value
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, float) and value != value:
