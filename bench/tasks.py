@@ -243,6 +243,15 @@ def linerisk_import(scale: str, source: str, target: str) -> dict:
     return {"seconds": seconds, "risks": count}
 
 
+def network_register(scale: str, path: str) -> dict:
+    """A register holding the scale's network and no risks (for the CLI import)."""
+    from linerisk.register import Register
+
+    Path(path).unlink(missing_ok=True)
+    Register.create(path, network=load(scale).network).close()
+    return {"seconds": 0.0}
+
+
 def storage_floor(register: str, target: str) -> dict:
     """The floor for a register's format: SQLite alone writing the rows, attribute
     indexes, R-tree and events that ``linerisk_import`` wrote to ``register``,
@@ -519,6 +528,7 @@ TASKS = {
     "geopandas_write": geopandas_write,
     "linerisk_import": linerisk_import,
     "storage_floor": storage_floor,
+    "network_register": network_register,
     "prepare": prepare,
     "baseline_reference": baseline_reference,
     "linerisk_reference": linerisk_reference,

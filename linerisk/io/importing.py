@@ -1059,12 +1059,13 @@ def _import_risks(
 
     rows = [it.row for it in new_items]
     histories = []
+    reported = _reported()
     for it in new_items:
         if it.history is not None:
             histories.append(it.history)
         else:
             note = _note(source, it, lang)
-            histories.append(replay_events(it, _reported(), by=by or "", note=note))
+            histories.append(replay_events(it, reported, by=by or "", note=note))
     updated = sum(1 for _it, _rid, moved, events in plans if moved or events)
     unchanged = len(plans) - updated
     ids: list[int] = []

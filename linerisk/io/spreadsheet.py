@@ -452,10 +452,10 @@ def replay_events(
     clearing date (or the rectification date). A date earlier than
     ``not_before`` (the risk's last event) becomes "now".
     """
-    from linerisk.lifecycle import TransitionError
-
     path = status_path(current, item.status)
     if path is None:
+        from linerisk.lifecycle import TransitionError
+
         raise TransitionError(
             f"a risk that is {current.value} cannot become {item.status.value} by import"
         )
@@ -483,11 +483,11 @@ def replay_events(
 def status_path(current: Status, target: Status) -> list[str] | None:
     """The shortest list of actions from ``current`` to ``target`` (breadth first);
     withdrawing only when the target is withdrawn."""
+    if current is target:  # most rows of an import: before the imports below
+        return []
     from linerisk.lifecycle import TRANSITIONS
     from linerisk.model import Action
 
-    if current is target:
-        return []
     frontier: list[tuple[Status, list[str]]] = [(current, [])]
     seen = {current}
     while frontier:
@@ -588,6 +588,7 @@ def risk_rows(
     side_of = _memo(lambda v: parse_side(v, side_words))
     distance_of = _memo(parse_distance)
     chainage_of = _memo(_chainage)
+    located_by_of = _memo(lambda v: _LOCATED_BY.get(norm_value(v)))
 
     rejects: list[Reject] = []
     notes: list[Message] = []
@@ -595,11 +596,17 @@ def risk_rows(
     no_severity = no_finder = no_status = 0
     source = dict(source or {})
 
+    # field -> (its column or None, its default): looked up once per field
+    plan: dict[str, tuple[str | None, Any]] = {}
+
     def get(record: Mapping[str, Any], name: str) -> Any:
-        col = columns.get(name)
+        try:
+            col, default = plan[name]
+        except KeyError:
+            col, default = plan[name] = (columns.get(name), defaults.get(name))
         value = record.get(col) if col is not None else None
         if value is None or (isinstance(value, str) and not value.strip()):
-            value = defaults.get(name)
+            value = default
         if isinstance(value, float) and value != value:
             return None
         return value
@@ -654,7 +661,7 @@ def risk_rows(
             point = points[i] if points is not None else None
             how = locate_by
             if how == "auto":
-                stated = _LOCATED_BY.get(norm_value(get(record, "located_by") or ""))
+                stated = located_by_of(get(record, "located_by") or "")
                 if stated is not None:
                     how = stated
                 else:
