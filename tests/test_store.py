@@ -465,6 +465,23 @@ def test_events_built_in_a_child_are_those_built_in_process(
     there.close()
 
 
+def test_two_bulk_inserts_in_one_transaction(tmp_path, sample_network, child_events):
+    rows = _bulk_rows(600)
+    reg = Register.create(tmp_path / "two.gpkg", network=sample_network)
+    with reg.transaction():
+        reg.add_risks(rows[:300], allow_duplicates=True)
+        # the first one's scratch file stays attached until the commit: the second
+        # builds its events in process
+        reg.add_risks(rows[300:], allow_duplicates=True)
+    assert len(child_events) == 1 and not child_events[0].path.exists()
+    report = reg.verify()
+    assert report.ok and report.events == 600 and report.risks == 600
+    # and after the commit the next one uses a child again
+    reg.add_risks(_bulk_rows(200), allow_duplicates=True)
+    assert len(child_events) == 2 and reg.verify().ok
+    reg.close()
+
+
 def test_a_failing_child_leaves_the_register_as_it_was(
     sample_register_path, child_events, monkeypatch
 ):

@@ -345,6 +345,8 @@ class GeoPackageStore(Store):
         self._depth = 0
         #: run once the outermost transaction has ended (committed or not)
         self._after_transaction: list[Callable[[], None]] = []
+        #: a bulk insert's scratch file of events is attached (until the transaction ends)
+        self._side_attached = False
         self.crs = self.get_meta("crs")
         self.srs_id = _srs_id(self.crs)
 
@@ -860,6 +862,10 @@ class GeoPackageStore(Store):
         )
         return cur.rowcount
 
+    def _detach_side(self) -> None:
+        self._conn.execute("DETACH linerisk_side")
+        self._side_attached = False
+
     def next_risk_id(self) -> int:
         # AUTOINCREMENT: ids of deleted risks are never given out again.
         return (
@@ -897,7 +903,8 @@ class GeoPackageStore(Store):
             raise StoreError("writes must happen inside a transaction")
         from linerisk.store import sidecar
 
-        if not sidecar.child_worthwhile(count):
+        # One scratch file per transaction: SQLite detaches only after the commit.
+        if self._side_attached or not sidecar.child_worthwhile(count):
             yield
             self.append_events(produce())
             return
@@ -910,8 +917,9 @@ class GeoPackageStore(Store):
         path = side.wait()
         self._after_transaction.append(side.remove)
         self._conn.execute("ATTACH DATABASE ? AS linerisk_side", (str(path),))
+        self._side_attached = True
         # Detached once the transaction is over: SQLite keeps it while a write is open.
-        self._after_transaction.append(lambda: self._conn.execute("DETACH linerisk_side"))
+        self._after_transaction.append(self._detach_side)
         names = ", ".join(c for c, _t in EVENT_COLUMNS)
         self._conn.execute(
             f"INSERT INTO {EVENTS_TABLE} ({names}) SELECT {names} FROM linerisk_side.{EVENTS_TABLE}"
