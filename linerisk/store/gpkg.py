@@ -863,7 +863,10 @@ class GeoPackageStore(Store):
         return cur.rowcount
 
     def _detach_side(self) -> None:
-        self._conn.execute("DETACH linerisk_side")
+        try:
+            self._conn.execute("DETACH linerisk_side")
+        except sqlite3.Error:  # still in use: stays attached, later inserts work in process
+            return
         self._side_attached = False
 
     def next_risk_id(self) -> int:
