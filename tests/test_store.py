@@ -562,6 +562,27 @@ def test_a_failure_while_writing_rows_stops_the_child(sample_register_path, chil
     assert dump_digest(sample_register_path) == before
 
 
+def test_interrupted_while_waiting_for_the_child(sample_register_path, child_events, monkeypatch):
+    before = dump_digest(sample_register_path)
+    monkeypatch.setattr("linerisk.register.chain_events", lambda *a: time.sleep(60))
+
+    def interrupt(_signum, _frame):
+        raise TimeoutError("interrupted")
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(2)  # the rows are written by then; the child sleeps on
+    try:
+        with Register.open(sample_register_path) as reg:
+            with pytest.raises(TimeoutError):
+                reg.add_risks(_bulk_rows(300), allow_duplicates=True)
+            assert child_events[0]._proc.exitcode is not None  # killed and reaped
+            assert not child_events[0].path.exists()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert dump_digest(sample_register_path) == before
+
+
 def test_events_are_built_in_a_child_only_when_it_pays_and_is_safe(monkeypatch):
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 1000)
     assert not sidecar.child_worthwhile(999)

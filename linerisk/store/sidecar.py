@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import sqlite3
 import sys
 import tempfile
@@ -162,16 +163,23 @@ class SideWriter:
 
     def wait(self) -> Path:
         """The scratch file, once the child has written it; raises the child's error."""
+        outcome: BaseException | None
         try:
-            outcome = self._recv.recv()
+            message = self._recv.recv_bytes()
         except EOFError:  # the child died without a word
             self._proc.join()
             outcome = StoreError(
                 "the process writing the history stopped unexpectedly "
                 f"(exit code {self._proc.exitcode}); nothing was registered"
             )
-        except Exception as exc:  # the child's error did not unpickle here
-            outcome = StoreError(f"the process writing the history failed: {exc}")
+        except BaseException:  # interrupted while waiting (Ctrl-C)
+            self.abort()
+            raise
+        else:
+            try:
+                outcome = pickle.loads(message)
+            except Exception as exc:  # the child's error does not unpickle here
+                outcome = StoreError(f"the process writing the history failed: {exc}")
         finally:
             self._recv.close()
         self._proc.join()
