@@ -583,6 +583,18 @@ def test_interrupted_while_waiting_for_the_child(sample_register_path, child_eve
     assert dump_digest(sample_register_path) == before
 
 
+def test_no_temporary_folder_builds_the_events_in_process(
+    tmp_path, sample_network, child_events, monkeypatch
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    reg = Register.create(tmp_path / "r.gpkg", network=sample_network)
+    reg.add_risks(_bulk_rows(300), allow_duplicates=True)
+    assert child_events == []
+    report = reg.verify()
+    assert report.ok and report.events == 300
+    reg.close()
+
+
 def test_events_are_built_in_a_child_only_when_it_pays_and_is_safe(monkeypatch):
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 1000)
     assert not sidecar.child_worthwhile(999)

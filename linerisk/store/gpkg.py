@@ -906,12 +906,16 @@ class GeoPackageStore(Store):
             raise StoreError("writes must happen inside a transaction")
         from linerisk.store import sidecar
 
+        side = None
         # One scratch file per transaction: SQLite detaches only after the commit.
-        if self._side_attached or not sidecar.child_worthwhile(count):
+        if not self._side_attached and sidecar.child_worthwhile(count):
+            # no temporary folder to write to, or no process to be had: in process
+            with contextlib.suppress(OSError):
+                side = sidecar.SideWriter(produce, _write_side_events)
+        if side is None:
             yield
             self.append_events(produce())
             return
-        side = sidecar.SideWriter(produce, _write_side_events)
         try:
             yield
         except BaseException:
