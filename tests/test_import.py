@@ -631,6 +631,10 @@ def test_arrow_and_feature_readers_agree(tmp_path, monkeypatch, sample):
         assert names_a == ["id", "name"] and cols_a[0] == [10, 11, 12]
 
 
+def _file_bytes(path: Path) -> bytes:
+    return Path(path).read_bytes()
+
+
 def test_a_large_import_builds_its_history_in_a_child(tmp_path, sample_register_path, child_events):
     """Through the command line: 400 risks, events built by a child process, some
     with a recorded status whose history is replayed after the report events."""
@@ -645,12 +649,21 @@ def test_a_large_import_builds_its_history_in_a_child(tmp_path, sample_register_
         ["line", "chainage", "side", "offset_m", "category", "found_by", "status"],
         rows,
     )
+    # a dry run goes through the child too, and leaves the register as it was
+    before = _file_bytes(sample_register_path)
+    code, out, err = run(
+        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER, "--dry-run"
+    )
+    assert code == 0, err
+    assert out.startswith("dry run, nothing written: risks, 400 read, 400 added")
+    assert len(child_events) == 1 and not child_events[0].path.exists()
+    assert _file_bytes(sample_register_path) == before
     code, _out, err = run(
         "--register", sample_register_path, "import", "risks", path, "--by", OFFICER
     )
     assert code == 0, err
-    assert len(child_events) == 1 and child_events[0]._proc.exitcode == 0
-    assert not child_events[0].path.exists()
+    assert len(child_events) == 2 and child_events[1]._proc.exitcode == 0
+    assert not child_events[1].path.exists()
     from linerisk.register import Register
 
     with Register.open(sample_register_path) as reg:
