@@ -75,6 +75,7 @@ def child_events(monkeypatch) -> list[sidecar.SideWriter]:
     """Bulk inserts of 100 rows or more build their events in a child process
     (20,000 otherwise); returns the list of the writers started."""
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)
+    monkeypatch.setattr(sidecar, "_cores", lambda: 2)  # the mechanism, on any machine
     monkeypatch.setattr(sidecar, "SideWriter", SpyWriter)
     SpyWriter.made = []
     assert sidecar.child_worthwhile(100), "this platform builds no events in a child"

@@ -331,7 +331,9 @@ KILL_CHILD = textwrap.dedent(
     """
     import sys
     from linerisk.register import Register
+    from linerisk.store import sidecar
 
+    sidecar._cores = lambda: 2  # the second process even on a one-core machine
     path, n = sys.argv[1], int(sys.argv[2])
     rows = []
     for i in range(n):
@@ -597,6 +599,9 @@ def test_no_temporary_folder_builds_the_events_in_process(
 
 def test_events_are_built_in_a_child_only_when_it_pays_and_is_safe(monkeypatch):
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 1000)
+    monkeypatch.setattr(sidecar, "_cores", lambda: 1)
+    assert not sidecar.child_worthwhile(1000)  # one core: nothing to gain
+    monkeypatch.setattr(sidecar, "_cores", lambda: 2)
     assert not sidecar.child_worthwhile(999)
     assert sidecar.child_worthwhile(1000)
     # forking a process that runs other threads can deadlock the child
