@@ -9,6 +9,7 @@ same id). Nothing here touches storage.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -167,8 +168,17 @@ def header_line(
     built from json's own string encoder without the general encoder's overhead
     (a bulk import writes a million of these).
     """
+    return f"[{int(seq)},{int(risk_id)}" + _header_rest(
+        at, actor, action, from_status, to_status, note
+    )
+
+
+def _header_rest(
+    at: str, actor: str, action: str, from_status: str | None, to_status: str | None, note: str
+) -> str:
+    """The header line after its two numbers."""
     return (
-        f"[{int(seq)},{int(risk_id)},{encode_basestring(at)},{encode_basestring(actor)},"
+        f",{encode_basestring(at)},{encode_basestring(actor)},"
         f"{encode_basestring(action)},{_text(from_status)},{_text(to_status)},"
         f"{encode_basestring(note)}]"
     )
@@ -187,10 +197,19 @@ def chain_events(
     """
     rows: list[tuple[Any, ...]] = []
     sha256 = hashlib.sha256
+    # Events of a bulk write share their time, actor, action and statuses: the
+    # header after the two numbers is encoded once per combination.
+    rests: dict[tuple[Any, ...], str] = {}
     for risk_id, at, actor, action, from_status, to_status, note, data in events:
         seq += 1
-        head = header_line(seq, risk_id, at, actor, action, from_status, to_status, note)
-        digest = sha256(f"{head}\n{data}\n{prev_hash}".encode()).hexdigest()
+        key = (at, actor, action, from_status, to_status, note)
+        rest = rests.get(key)
+        if rest is None:
+            if len(rests) >= 4096:  # all different: do not hold them all
+                rests.clear()
+            rest = rests[key] = _header_rest(*key)
+        payload = f"[{seq},{int(risk_id)}{rest}\n{data}\n{prev_hash}"
+        digest = sha256(payload.encode()).hexdigest()
         rows.append(
             (seq, risk_id, at, actor, action, from_status, to_status, note, data, prev_hash, digest)
         )
@@ -198,13 +217,16 @@ def chain_events(
     return rows, seq, prev_hash
 
 
-def _encoded(key: str, values: Sequence[Any]) -> list[str | None]:
-    """``"key":value`` fragments of one column (None where the value is None).
+def _encoded(
+    key: str, values: Sequence[Any], lead: str = "", trail: str = "", missing: str | None = None
+) -> list[str | None]:
+    """``lead"key":value trail`` fragments of one column, ``missing`` where the
+    value is None.
 
     Columns of a register repeat their values (categories, lines, parties), so
     each distinct value is encoded once and looked up.
     """
-    name = encode_basestring(key) + ":"
+    name = lead + encode_basestring(key) + ":"
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds <= {float, int}:
@@ -218,9 +240,11 @@ def _encoded(key: str, values: Sequence[Any]) -> list[str | None]:
         encode = canonical_json
     distinct = set(values) if kinds <= {str, int} else None
     if distinct is not None and len(distinct) * 4 < len(values):
-        table = {v: None if v is None else name + encode(v) for v in distinct}
+        table = {v: missing if v is None else name + encode(v) + trail for v in distinct}
         return list(map(table.__getitem__, values))
-    return [None if v is None else name + encode(v) for v in values]
+    if trail:
+        return [missing if v is None else name + encode(v) + trail for v in values]
+    return [missing if v is None else name + encode(v) for v in values]
 
 
 def canonical_objects(
@@ -233,9 +257,20 @@ def canonical_objects(
     >>> canonical_objects({"b": [1.5, None], "a": ["x", "y"]})
     ['{"a":"x","b":1.5}', '{"a":"y"}']
     """
-    parts = [_encoded(k, columns[k]) for k in sorted(columns)]
-    if not parts:
+    keys = sorted(columns)
+    if not keys:
         return []
     head = before + "{"
     tail = "}" + after
-    return [head + ",".join(filter(None, row)) + tail for row in zip(*parts, strict=True)]
+    # A column present in every row anchors the commas: the fragments of the
+    # columns before it end with one, those after it start with one, a missing
+    # value is an empty string, and each row is one join of its fragments.
+    anchor = next((i for i, k in enumerate(keys) if None not in columns[k]), None)
+    if anchor is None:
+        parts = [_encoded(k, columns[k]) for k in keys]
+        return [head + ",".join(filter(None, row)) + tail for row in zip(*parts, strict=True)]
+    parts = [
+        _encoded(k, columns[k], "," if i > anchor else "", "," if i < anchor else "", "")
+        for i, k in enumerate(keys)
+    ]
+    return list(map("".join, zip(itertools.repeat(head), *parts, itertools.repeat(tail))))

@@ -13,7 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from linerisk.lifecycle import (
@@ -140,16 +140,25 @@ def test_header_line_is_the_json_array(seq, risk_id, at, actor, action, frm, to,
 
 
 _values = st.none() | _texts | st.floats(allow_nan=False, allow_infinity=False) | st.integers()
+# columns of a register repeat a few values (looked up, not encoded per row)
+_repeated = st.sampled_from(["a", "段", 'q"', 3, None])
+_column = st.integers(0, 4).flatmap(lambda n: st.lists(_values, min_size=n, max_size=n))
+_repeating_column = st.just(9).flatmap(lambda n: st.lists(_repeated, min_size=n, max_size=n))
 
 
 @given(
-    st.dictionaries(
-        _texts,
-        st.integers(0, 4).flatmap(lambda n: st.lists(_values, min_size=n, max_size=n)),
-        max_size=6,
-    ).filter(lambda cols: len({len(v) for v in cols.values()}) <= 1)
+    st.dictionaries(_texts, _column, max_size=6).filter(
+        lambda cols: len({len(v) for v in cols.values()}) <= 1
+    )
+    | st.dictionaries(
+        _texts, _repeating_column | st.lists(_values, min_size=9, max_size=9), max_size=6
+    )
 )
+@example({"a": ["x", None] * 4 + ["x"], "b": ["y"] * 9, "c": [None, 1.5] * 4 + [None]})
 def test_canonical_objects_match_canonical_json(columns):
+    """Any mix of columns, with and without values missing (the commas around
+    the column present in every row, or none such), of values encoded per row
+    or looked up."""
     n = len(next(iter(columns.values()))) if columns else 0
     expected = [
         canonical_json({k: v[i] for k, v in columns.items() if v[i] is not None}) for i in range(n)

@@ -881,3 +881,26 @@ def test_new_registers_use_larger_pages(empty_register):
     assert PAGE_SIZE == 16384
     with closing(sqlite3.connect(empty_register.store.path)) as conn:
         assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+
+
+@pytest.mark.parametrize("count", [0, 1, 31, 32, 33, 64, 100])
+@pytest.mark.parametrize("width", [3, 40, 1200])
+def test_rows_written_several_per_statement_arrive_whole_and_in_order(count, width):
+    """The bulk writer packs rows into multi-row statements (as many as fit in 999
+    parameters): every row arrives once, in order, whatever is left for the
+    last statement, also when one row alone has more values than that."""
+    import sqlite3
+    from contextlib import closing
+
+    from linerisk.store.gpkg import _insert_rows
+
+    names = [f"c{i}" for i in range(width)]
+    rows = [
+        tuple(f"{r}.{c}" if c % 2 else r * width + c for c in range(width)) for r in range(count)
+    ]
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute(f"CREATE TABLE t ({', '.join(names)})")
+        if width > 999 and sqlite3.sqlite_version_info < (3, 32):
+            pytest.skip("this SQLite takes at most 999 values per statement")
+        _insert_rows(conn, "t", names, iter(rows))
+        assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows

@@ -149,15 +149,17 @@ def rebuild_rtree(
             )
             blob = head + raw[a * _CELL : b * _CELL]
             node_rows.append((int(node_no[j]), blob + bytes(node_size - len(blob))))
-        owner = np.repeat(node_no, counts).tolist()
+        owner = np.repeat(node_no, counts)
         if k == 0:
+            # in rowid order: appending to the table's B-tree, not inserting at random
+            by_id = np.argsort(child, kind="stable")
             conn.executemany(
                 f'INSERT INTO "{name}_rowid" (rowid, nodeno) VALUES (?, ?)',
-                zip(child.tolist(), owner, strict=True),
+                zip(child[by_id].tolist(), owner[by_id].tolist(), strict=True),
             )
         else:
             conn.executemany(
                 f'INSERT INTO "{name}_parent" VALUES (?, ?)',
-                zip(child.tolist(), owner, strict=True),
+                zip(child.tolist(), owner.tolist(), strict=True),
             )
     conn.executemany(f'INSERT INTO "{name}_node" VALUES (?, ?)', node_rows)
