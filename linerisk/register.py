@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from linerisk.bulk import collector_paused
 from linerisk.chainage import parse_chainage
 from linerisk.crs import WGS84
 from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
@@ -333,6 +334,7 @@ class Register:
         ids = self.add_risks([row], allow_duplicates=allow_duplicate)
         return self.get(ids[0])
 
+    @collector_paused()
     def add_risks(
         self,
         rows: Sequence[Mapping[str, Any]],

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import sys
 
+import pytest
+
 from linerisk.cli.base import Env
+from linerisk.errors import LineriskError
 
 
 class _Terminal(io.StringIO):
@@ -65,3 +68,32 @@ def test_bulk_add_reports_progress(empty_register):
     ]
     empty_register.add_risks(rows, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (12, 12)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_bulk_add_pauses_the_garbage_collector_and_puts_it_back(empty_register, enabled):
+    """The cyclic collector is off while rows are built and written (it would
+    walk every object in memory again and again) and back as it was after, also
+    when the insert fails."""
+    import gc
+
+    row = {
+        "category": "garbage",
+        "severity": "general",
+        "found_by": "王磊",
+        "line": "JD",
+        "chainage": 3000,
+        "side": "left",
+        "offset": 50,
+    }
+    seen = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        empty_register.add_risks([row], progress=lambda done, total: seen.append(gc.isenabled()))
+        assert seen == [False]
+        assert gc.isenabled() is enabled
+        with pytest.raises(LineriskError, match="missing field"):
+            empty_register.add_risks([row, {"found_by": "王磊"}])
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

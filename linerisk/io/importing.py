@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 import shapely
 
+from linerisk.bulk import collector_paused
 from linerisk.crs import WGS84
 from linerisk.errors import LineriskError
 from linerisk.io.layers import LAYER_KINDS, LayerError, read_fields, records_of
@@ -586,6 +587,7 @@ def _check_geometries(
 # ----------------------------------------------------------------------------- entry
 
 
+@collector_paused()
 def import_layer(
     register: Register,
     kind: str,

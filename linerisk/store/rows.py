@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from linerisk.bulk import collector_paused
 from linerisk.chainage import format_chainage
 from linerisk.model import (
     ChainBreak,
@@ -163,6 +164,7 @@ def network_rows(net: Network) -> dict[str, tuple[list[dict[str, Any]], list[Any
     return out
 
 
+@collector_paused()
 def network_from_store(store: Store, settings: Settings) -> Network:
     """Rebuild the :class:`Network` from the store's layers.
 

@@ -19,6 +19,7 @@ after the rows, by the same function.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import sqlite3
@@ -99,6 +100,7 @@ def _child(
     write: Callable[[sqlite3.Connection, Sequence[Sequence[Any]]], None],
 ) -> None:
     _die_with_parent(parent)
+    gc.disable()  # it would write to every object it walks, copying the parent's pages
     try:
         rows = produce()
         try:
