@@ -315,6 +315,10 @@ _RULES: list[Rule] = [
     (re.compile(r"missing field (?P<f>.+)"), "缺少字段 {f}"),
     (re.compile(r"cannot write to (?P<p>\S+): (?P<e>.+)"), "无法写入 {p}：{e}"),
     (
+        re.compile(r"could not write to the register (?P<p>\S+): (?P<e>.+); nothing was changed"),
+        "无法写入登记册 {p}：{e}；登记册未作任何更改",
+    ),
+    (
         re.compile(
             r"the process writing the history stopped unexpectedly \(exit code (?P<c>-?\d+)\); "
             r"nothing was registered"

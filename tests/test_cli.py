@@ -1030,6 +1030,7 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "cannot write the history to the scratch file /tmp/linerisk-events-1-x.sqlite: "
         "database or disk is full; nothing was registered",
         "new risks were numbered from 7, not 5",
+        "could not write to the register /x.gpkg: database or disk is full; nothing was changed",
     ]
     for message in english:
         zh = translate_error(message, "zh")

@@ -904,3 +904,58 @@ def test_rows_written_several_per_statement_arrive_whole_and_in_order(count, wid
             pytest.skip("this SQLite takes at most 999 values per statement")
         _insert_rows(conn, "t", names, iter(rows))
         assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows
+
+
+def _small_disk(limit: int):
+    """For a child process: files may not grow past ``limit`` bytes, as on a full
+    disk (writes fail instead of the process being killed)."""
+    import resource
+
+    def setup() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return setup
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_full_disk_under_the_register_is_one_sentence_and_nothing_changes(
+    sample_register_path, tmp_path, lang
+):
+    """The register's own write failing (here: the file may not grow, as when the
+    disk is full) ends the command with one sentence and a non-zero exit, not a
+    traceback, and leaves the register as it was."""
+    import csv
+
+    table = tmp_path / "risks.csv"
+    with table.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["category", "severity", "found_by", "line", "chainage", "side", "offset"])
+        for i in range(3000):
+            m = 3000 + (i * 7919) % 8000
+            chainage = f"K{m // 1000}+{m % 1000:03d}"
+            out.writerow(["garbage", "general", BY, "JD", chainage, "left", 20 + i % 300])
+    before = dump_digest(sample_register_path)
+    size = sample_register_path.stat().st_size
+    env = {**os.environ, "LINERISK_LANG": lang}
+    command = ["import", "risks", str(table), "--by", BY, "--allow-duplicates"]
+    done = subprocess.run(
+        [sys.executable, "-m", "linerisk", "--register", str(sample_register_path), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_small_disk(size),
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    if lang == "en":
+        assert f"could not write to the register {sample_register_path}: " in lines[0]
+        assert lines[0].endswith("; nothing was changed")
+    else:
+        assert f"无法写入登记册 {sample_register_path}：" in lines[0]
+        assert lines[0].endswith("登记册未作任何更改")
+    assert dump_digest(sample_register_path) == before
+    assert sql(sample_register_path, "PRAGMA integrity_check") == [("ok",)]

@@ -552,12 +552,18 @@ class GeoPackageStore(Store):
         try:
             try:
                 yield
-            except BaseException:
                 self._depth = 0
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._depth = 0
+                # SQLite may have rolled back already (a full disk, an I/O error)
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(
+                        f"could not write to the register {self.path}: {exc}; nothing was changed"
+                    ) from exc
                 raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
         finally:
             while self._after_transaction:
                 self._after_transaction.pop()()
