@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -131,6 +132,22 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 def _json(value: Any) -> str:
     return _ENCODER.encode(value)
+
+
+def _values(rows: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+    """``row.get(key)`` of every row."""
+    return list(map(operator.methodcaller("get", key), rows))
+
+
+def _texts(rows: Sequence[Mapping[str, Any]], key: str) -> list[str | None]:
+    """``str(row.get(key) or "") or None`` of every row, without a call per row
+    when the values are text or missing (as they are in bulk)."""
+    values = _values(rows, key)
+    if values.count(None) == len(values):
+        return values
+    if set(map(type, values)) <= {str, type(None)}:
+        return [v or None for v in values]
+    return [str(v or "") or None for v in values]
 
 
 class Register:
@@ -408,10 +425,10 @@ class Register:
             found_by=by_col,
             deadline=deadline_col,
             located_by=["coordinates" if "x" in r else "chainage" for r in rows],
-            description=[str(r.get("description") or "") or None for r in rows],
-            note=[str(r.get("note") or "") or None for r in rows],
-            ref_code=[str(r.get("ref") or "") or None for r in rows],
-            source=[None if r.get("source") is None else _json(r["source"]) for r in rows],
+            description=_texts(rows, "description"),
+            note=_texts(rows, "note"),
+            ref_code=_texts(rows, "ref"),
+            source=[None if v is None else _json(v) for v in _values(rows, "source")],
             status=Status.REPORTED.value,
             updated_at=_iso(now),
         )
@@ -551,13 +568,19 @@ class Register:
         from linerisk.crs import transform_xy
 
         n = len(rows)
-        by_xy = np.array(["x" in r for r in rows], dtype=bool)
+        by_xy = np.fromiter(map(operator.methodcaller("__contains__", "x"), rows), bool, n)
         x = np.full(n, np.nan)
         y = np.full(n, np.nan)
         # Coordinates: transform per source CRS, then locate in one call.
-        crs_of = [r.get("crs") or WGS84 for r in rows]
-        for src in {c for c, b in zip(crs_of, by_xy, strict=True) if b}:
-            sel = np.flatnonzero([b and c == src for c, b in zip(crs_of, by_xy, strict=True)])
+        crs_of = [c or WGS84 for c in _values(rows, "crs")]
+        if n and by_xy.all() and crs_of.count(crs_of[0]) == n:  # a bulk load: one CRS
+            groups = [(crs_of[0], np.arange(n))]
+        else:
+            groups = [
+                (src, np.flatnonzero([b and c == src for c, b in zip(crs_of, by_xy, strict=True)]))
+                for src in {c for c, b in zip(crs_of, by_xy, strict=True) if b}
+            ]
+        for src, sel in groups:
             try:
                 xs = np.array([float(rows[i]["x"]) for i in sel])
                 ys = np.array([float(rows[i]["y"]) for i in sel])

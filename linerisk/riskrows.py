@@ -30,13 +30,23 @@ def format_chainages(values: np.ndarray, prefixes: Sequence[str], decimals: int 
     units = np.round(np.asarray(values, dtype=float) * scale).astype(np.int64)
     km, rest = np.divmod(units, 1000 * scale)
     whole, frac = np.divmod(rest, scale)
-    out = []
-    for p, k, w, f in zip(prefixes, km.tolist(), whole.tolist(), frac.tolist(), strict=True):
-        text = f"{p}{k}+{w:03d}"
-        if f:
-            text += ("." + f"{f:0{decimals}d}").rstrip("0")
-        out.append(text)
-    return out
+    # the metres and the fraction come from tables: one join per value
+    fractions = [("." + f"{f:0{decimals}d}").rstrip("0") if f else "" for f in range(scale)]
+    return list(
+        map(
+            "".join,
+            zip(
+                prefixes,
+                map(str, km.tolist()),
+                map(_METRES.__getitem__, whole.tolist()),
+                map(fractions.__getitem__, frac.tolist()),
+                strict=True,
+            ),
+        )
+    )
+
+
+_METRES = [f"+{m:03d}" for m in range(1000)]
 
 
 def _take(values: Sequence[Any], index: np.ndarray) -> list[Any]:

@@ -416,3 +416,26 @@ def test_post_on_a_long_chain_keeps_the_posts_increasing():
         [ChainBreakSpec(10500.0, 10450.0)],
     )
     np.testing.assert_allclose(cal.anchor_continuous, [9000.0, 10000.0, 10480.0, 11050.0])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 9_999_999, allow_nan=False) | st.sampled_from([0.0, 999.95, 1999.9999]),
+            st.sampled_from(["K", "DK", "AK"]),
+        ),
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+def test_chainages_formatted_at_once_read_as_one_at_a_time(pairs, decimals):
+    """The bulk formatter of the risks table's chainage column writes what
+    ``format_chainage`` writes for each value: rounding, carrying into the next
+    kilometre, trailing zeros dropped."""
+    from linerisk.riskrows import format_chainages
+
+    values = np.array([v for v, _p in pairs], dtype=float)
+    prefixes = [p for _v, p in pairs]
+    assert format_chainages(values, prefixes, decimals) == [
+        format_chainage(v, prefix=p, decimals=decimals) for v, p in pairs
+    ]

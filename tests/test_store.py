@@ -959,3 +959,39 @@ def test_a_full_disk_under_the_register_is_one_sentence_and_nothing_changes(
         assert lines[0].endswith("登记册未作任何更改")
     assert dump_digest(sample_register_path) == before
     assert sql(sample_register_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_one_bulk_insert_mixing_crs_and_chainage_places_each_row_as_alone(sample_register_path):
+    """Rows of one bulk insert may come in different CRS, or by chainage, and
+    with numbers where text is expected: each is placed and stored as it is
+    when added on its own."""
+    from pyproj import Transformer
+
+    with Register.open(sample_register_path) as reg:
+        (first,) = reg.add_risks(
+            [{"category": "garbage", "severity": "general", "found_by": BY, "line": "JD"}
+             | {"chainage": "K9+100", "side": "left", "offset": 40}]
+        )  # fmt: skip
+        x, y = reg.get(first).location.x, reg.get(first).location.y
+    lon, lat = Transformer.from_crs("EPSG:4548", "EPSG:4326", always_xy=True).transform(x, y)
+    base = {"category": "burning", "severity": "major", "found_by": BY}
+    rows = [
+        base | {"x": lon, "y": lat, "description": 17, "ref": 3.0},
+        base | {"x": x, "y": y, "crs": "EPSG:4548", "note": ""},
+        base | {"line": "JD", "chainage": "K9+100", "side": "left", "offset": 40, "ref": "R-1"},
+        base | {"x": lon, "y": lat, "crs": "EPSG:4490", "description": "大棚"},
+        base | {"x": x + 30, "y": y, "crs": "EPSG:4548"},
+    ]
+    copy = sample_register_path.with_name("alone.gpkg")
+    shutil.copy(sample_register_path, copy)
+    with Register.open(sample_register_path) as reg:
+        together = [reg.get(i) for i in reg.add_risks(rows, allow_duplicates=True)]
+    with Register.open(copy) as reg:
+        alone = [reg.get(reg.add_risks([row], allow_duplicates=True)[0]) for row in rows]
+    fields = ("description", "note", "ref", "located_by")
+    for a, b in zip(together, alone, strict=True):
+        assert a.location == b.location
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+    assert together[0].description == "17" and together[0].ref == "3.0"
+    assert together[1].note == ""
+    assert abs(together[4].location.x - together[1].location.x - 30) < 1e-6
