@@ -354,3 +354,69 @@ def test_cli_needs_to_know_who_imports(sample_register_path):
     code, out, err = _run("--register", sample_register_path, "import", "risks", WORKBOOK)
     assert code == 1 and out == ""
     assert err.startswith("linerisk: who made this change?")
+
+
+def test_rows_by_coordinates_and_by_chainage_keep_their_order_and_their_cells(empty_register):
+    """A register mixing rows placed by coordinates and by chainage, with one
+    point too far from every line between them: the placed rows come back in
+    the file's order with their coordinates, the far one is refused in one
+    sentence, and every cell (dates, numbers, empty numbers, a numbered column)
+    is kept in the provenance as JSON holds it."""
+    import math
+
+    import shapely
+
+    from linerisk.io.report import jsonable
+    from linerisk.io.spreadsheet import risk_rows
+
+    net = empty_register.network
+    on_line = net.place(["JD"], [5000.0], ["left"], [30.0])
+    x, y = float(on_line.x[0]), float(on_line.y[0])
+    when = dt.datetime(2026, 11, 3, 9, 30)
+    base = {"类别": "垃圾", "发现人": OFFICER}
+    records = [
+        base | {"note": when, "n": 3, "f": 2.5, 7: "seven", "history": "x"},
+        base | {"线路": "JD", "里程": "K6+200", "侧别": "左侧", "距离": 40, "f": math.nan},
+        base | {"note": True},
+        base | {"线路": "JD", "里程": "K7+000", "侧别": "右侧", "距离": 25.0},
+        base | {"note": dt.date(2026, 1, 2)},
+    ]
+    points = [shapely.Point(x, y), None, shapely.Point(x + 90_000, y), None, shapely.Point(x, y)]
+    columns = {"category": "类别", "found_by": "发现人", "line": "线路", "chainage": "里程"}
+    columns |= {"side": "侧别", "offset_m": "距离"}
+    parsed = risk_rows(
+        records,
+        [2, 3, 4, 5, 6],
+        columns,
+        network=net,
+        settings=empty_register.settings,
+        points=_point_array(points),
+        source={"file": "t.xlsx", "sheet": None},
+    )
+    assert [it.label for it in parsed.items] == [2, 3, 5, 6]
+    assert [r.row for r in parsed.rejects] == [4]
+    assert "from the nearest line JD" in parsed.rejects[0].problem
+    first, by_chainage = parsed.items[0], parsed.items[1]
+    assert (type(first.x), type(first.y)) == (float, float)
+    assert math.hypot(first.x - x, first.y - y) < 1e-6
+    assert by_chainage.row["chainage"] == 6200.0 and "x" not in by_chainage.row
+    assert (by_chainage.x, by_chainage.y) != (x, y)
+    kept = [records[0], records[1], records[3], records[4]]
+    for it, record in zip(parsed.items, kept, strict=True):
+        prov = it.row["source"]
+        assert prov["file"] == "t.xlsx" and "sheet" not in prov and prov["row"] == it.label
+        expected = {str(k): jsonable(v) for k, v in record.items() if k != "history"}
+        assert prov["record"] == expected
+        json.dumps(prov)
+    assert parsed.items[0].row["source"]["record"]["note"] == "2026-11-03T09:30:00"
+    assert parsed.items[0].row["source"]["record"]["7"] == "seven"
+    assert parsed.items[1].row["source"]["record"]["f"] is None
+    assert parsed.items[3].row["source"]["record"]["note"] == "2026-01-02"
+
+
+def _point_array(points):
+    import numpy as np
+
+    out = np.empty(len(points), dtype=object)
+    out[:] = points
+    return out

@@ -885,9 +885,11 @@ def _place(
             rejects.append(Reject(p["label"], p["problem"], p["record"]))
     by_ch = [p for p in by_ch if "problem" not in p]
     placed: list[tuple[dict[str, Any], Any, int]] = []
+    refs = []
     if by_xy:
         ref = network.reference([p["where"]["x"] for p in by_xy], [p["where"]["y"] for p in by_xy])
         placed += [(p, ref, k) for k, p in enumerate(by_xy)]
+        refs.append(ref)
     if by_ch:
         ref = network.place(
             [p["where"]["line"] for p in by_ch],
@@ -896,11 +898,17 @@ def _place(
             [p["where"]["offset"] for p in by_ch],
         )
         placed += [(p, ref, k) for k, p in enumerate(by_ch)]
+        refs.append(ref)
+    if by_xy and by_ch:  # back in the file's order
+        placed.sort(key=lambda t: t[0]["i"])
+    # per referencing: which points it placed, and their coordinates as floats
+    found = {id(r): (r.ok.tolist(), r.x.tolist(), r.y.tolist()) for r in refs}
+    prefix = {k: v for k, v in source.items() if v is not None}
     items = []
-    for p, ref, k in sorted(placed, key=lambda t: t[0]["i"]):
-        problem = ref.problem(k)
-        if problem is not None:
-            rejects.append(Reject(p["label"], problem, p["record"]))
+    for p, ref, k in placed:
+        ok, xs, ys = found[id(ref)]
+        if not ok[k]:
+            rejects.append(Reject(p["label"], ref.problem(k), p["record"]))
             continue
         w = p["where"]
         row: dict[str, Any] = {
@@ -922,9 +930,16 @@ def _place(
                 "offset": w["offset"],
             }
         prov = {
-            **{k: v for k, v in source.items() if v is not None},
+            **prefix,
             "row": jsonable(p["label"]),
-            "record": {str(k): jsonable(v) for k, v in p["record"].items() if k != "history"},
+            "record": {
+                # text and whole numbers (most cells) as they are
+                (f if type(f) is str else str(f)): (
+                    v if type(v) is str or type(v) is int else jsonable(v)
+                )
+                for f, v in p["record"].items()
+                if f != "history"
+            },
         }
         if p["chain_text"]:
             prov["chainage_range"] = p["chain_text"]
@@ -940,8 +955,8 @@ def _place(
                 rectified_at=p["rectified_at"],
                 cleared_at=p["cleared_at"],
                 ref=p["ref"],
-                x=float(ref.x[k]),
-                y=float(ref.y[k]),
+                x=xs[k],
+                y=ys[k],
                 history=p["history"],
                 responsible_unit=p["unit"],
             )
