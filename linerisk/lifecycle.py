@@ -273,4 +273,6 @@ def canonical_objects(
         _encoded(k, columns[k], "," if i > anchor else "", "," if i < anchor else "", "")
         for i, k in enumerate(keys)
     ]
+    if len({len(p) for p in parts}) > 1:
+        raise ValueError("columns of different lengths")
     return list(map("".join, zip(itertools.repeat(head), *parts, itertools.repeat(tail))))

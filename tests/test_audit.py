@@ -174,6 +174,12 @@ def test_canonical_objects_match_canonical_json(columns):
     assert canonical_objects(columns, '{"record":', ',"z":1}') == nested
 
 
+@pytest.mark.parametrize("b", [["y"], ["y", None, "z"]])
+def test_canonical_objects_refuse_columns_of_different_lengths(b):
+    with pytest.raises(ValueError):
+        canonical_objects({"a": ["x", "x"], "b": b})
+
+
 def test_canonical_objects_refuse_numbers_json_cannot_hold():
     with pytest.raises(ValueError, match="offset"):
         canonical_objects({"offset": [1.0, float("nan")]})

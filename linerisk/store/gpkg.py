@@ -556,9 +556,11 @@ class GeoPackageStore(Store):
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 self._depth = 0
-                # SQLite may have rolled back already (a full disk, an I/O error)
+                # SQLite may have rolled back already (a full disk, an I/O error);
+                # if the rollback fails too, the journal restores the file on next open
                 if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(
                         f"could not write to the register {self.path}: {exc}; nothing was changed"
