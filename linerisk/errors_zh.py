@@ -318,6 +318,48 @@ _RULES: list[Rule] = [
         re.compile(r"could not write to the register (?P<p>\S+): (?P<e>.+); nothing was changed"),
         "无法写入登记册 {p}：{e}；登记册未作任何更改",
     ),
+    # what verify finds
+    (
+        re.compile(r"event (?P<a>\d+) is missing \(the next event found is (?P<b>\d+)\)"),
+        "第 {a} 条履历记录缺失（其后找到的是第 {b} 条）",
+    ),
+    (
+        re.compile(r"event (?P<s>\d+) does not follow event (?P<p>\d+): the chain is broken there"),
+        "第 {s} 条履历记录与第 {p} 条接不上：审计链在此断开",
+    ),
+    (
+        re.compile(r"event (?P<s>\d+) \(risk (?P<r>\d+)\) was altered after it was written"),
+        "第 {s} 条履历记录（隐患 {r}）写入后被改动",
+    ),
+    (
+        re.compile(r"the last (?P<n>\d+) event\(s\) of the log are missing"),
+        "履历日志末尾缺少 {n} 条记录",
+    ),
+    (
+        re.compile(r"the log does not end where the register recorded it"),
+        "履历日志的结尾与登记册记下的不符",
+    ),
+    (re.compile(r"risk (?P<r>\d+) has no history"), "隐患 {r} 没有履历"),
+    (
+        re.compile(r"risk (?P<r>\d+) is (?P<a>\S+) but its history ends at (?P<b>\S+)"),
+        "隐患 {r} 的状态是 {a}，但其履历止于 {b}",
+    ),
+    (
+        re.compile(r"risk (?P<r>\d+) has a history but is missing from the risks layer"),
+        "隐患 {r} 有履历，但隐患图层中已没有它",
+    ),
+    (
+        re.compile(
+            r"risk (?P<r>\d+): its (?P<k>\w+) is (?P<a>.+) in the risks layer but (?P<b>.+) "
+            r"in its history \(changed without an event\)",
+            re.S,
+        ),
+        "隐患 {r}：隐患图层中的 {k} 为 {a}，履历中为 {b}（未经履历记录被改动）",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) more risks have columns that differ from their history"),
+        "另有 {n} 个隐患的字段与履历不符",
+    ),
     (
         re.compile(
             r"the process writing the history stopped unexpectedly \(exit code (?P<c>-?\d+)\); "

@@ -148,6 +148,14 @@ def event_hash(content: EventContent, prev_hash: str) -> str:
     return hashlib.sha256(content.payload(prev_hash)).hexdigest()
 
 
+def stored_event_hash(row: Sequence[Any], prev_hash: str) -> str:
+    """:func:`event_hash` of a stored event row ``(seq, risk_id, at, actor,
+    action, from_status, to_status, note, data_text)``, without building an
+    :class:`EventContent` (verify reads a million of them)."""
+    header = header_line(*row[:8])
+    return hashlib.sha256(f"{header}\n{row[8]}\n{prev_hash}".encode()).hexdigest()
+
+
 def _text(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 

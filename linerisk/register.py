@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -30,13 +31,12 @@ from linerisk.crs import WGS84
 from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
 from linerisk.lifecycle import (
     GENESIS,
-    EventContent,
     TransitionError,
     canonical_json,
     canonical_objects,
     chain_events,
-    event_hash,
     next_status,
+    stored_event_hash,
 )
 from linerisk.model import (
     Action,
@@ -90,6 +90,95 @@ REPORT_RECORD = (
     "lead_vertical",
     "deadline",
 )
+
+
+#: the fields of a stored event that its hash covers, in the order hashed
+_HASHED_FIELDS = operator.itemgetter(
+    "seq", "risk_id", "at", "actor", "action", "from_status", "to_status", "note", "data"
+)
+
+#: the columns of a risk that its history holds: set by its report event and
+#: changed only through events (a move, re-referencing, clearing, reopening).
+#: Not the segment: a works section that changes the patrol frequency of part
+#: of a segment splits it and renames the risks' segment (``patrol_changes``).
+_RECORDED = (*(k for k in REPORT_RECORD if k != "segment"), "x", "y", "cleared_at")
+#: at most this many risks whose columns differ are named, then counted
+_NAMED_DIFFERENCES = 20
+
+
+def _recorded_columns(events: Iterable[tuple[int, str, str, str]]) -> dict[str, Any] | None:
+    """The recorded columns of one risk after its events ``(risk_id, at,
+    action, data)``, in order (with whatever else the records hold); None if
+    its history has no report."""
+    state: dict[str, Any] | None = None
+    for _rid, at, action, text in events:
+        if action == "report":
+            # the record leaves out empty values; nothing is cleared yet
+            state = {**_BLANK, **json.loads(text)["record"]}
+        elif state is None:
+            continue
+        elif action == "move":
+            # the whole new record, empty values left out; a move does not clear
+            cleared = state["cleared_at"]
+            state.update(_BLANK)
+            state.update(json.loads(text)["to"])
+            state["cleared_at"] = cleared
+        elif action == "edit":  # re-referenced: the columns that changed
+            state.update(json.loads(text)["to"])
+        elif action == "clear":
+            state["cleared_at"] = at
+        elif action == "reopen":
+            state["cleared_at"] = None
+            state["deadline"] = json.loads(text).get("deadline", state["deadline"])
+    return state
+
+
+_BLANK = dict.fromkeys(_RECORDED)
+
+
+def _same(key: str, stored: Any, recorded: Any) -> bool:
+    if stored is None or recorded is None:
+        return stored is recorded
+    if key in ("x", "y"):  # recorded to the millimetre
+        return abs(stored - recorded) <= 0.0006
+    if isinstance(stored, float) or isinstance(recorded, float):
+        return math.isclose(stored, recorded, rel_tol=0.0, abs_tol=1e-6)
+    return bool(stored == recorded)
+
+
+def _column_problems(
+    events: Iterable[tuple[int, str, str, str]], rows: Mapping[int, Mapping[str, Any]]
+) -> list[str]:
+    """Risks whose recorded columns differ from what their history says: edited
+    in the layer (QGIS, an SQLite tool) without an event. Reads the log risk by
+    risk, one history at a time."""
+    named: list[str] = []
+    more = 0
+    exact = operator.itemgetter(*(k for k in _RECORDED if k not in ("x", "y")))
+    for rid, history in itertools.groupby(events, key=operator.itemgetter(0)):
+        row = rows.get(rid)
+        state = _recorded_columns(history)
+        if row is None or state is None:
+            continue
+        if (
+            exact(row) == exact(state)
+            and _same("x", row["x"], state["x"])
+            and _same("y", row["y"], state["y"])
+        ):
+            continue  # most risks: every column as written
+        key = next((k for k in _RECORDED if not _same(k, row[k], state[k])), None)
+        if key is None:
+            continue
+        if len(named) < _NAMED_DIFFERENCES:
+            named.append(
+                f"risk {rid}: its {key} is {row[key]!r} in the risks layer but "
+                f"{state[key]!r} in its history (changed without an event)"
+            )
+        else:
+            more += 1
+    if more:
+        named.append(f"{more} more risks have columns that differ from their history")
+    return named
 
 
 @attrs.frozen
@@ -1034,18 +1123,11 @@ class Register:
             elif row["prev_hash"] != prev:
                 problem = f"event {seq} does not follow event {seq - 1}: the chain is broken there"
             else:
-                content = EventContent(
-                    seq=seq,
-                    risk_id=row["risk_id"],
-                    at=row["at"],
-                    actor=row["actor"],
-                    action=row["action"],
-                    from_status=row["from_status"],
-                    to_status=row["to_status"],
-                    note=row["note"],
-                    data=row["data"],
-                )
-                if event_hash(content, prev) != row["hash"]:
+                try:
+                    altered = stored_event_hash(_HASHED_FIELDS(row), prev) != row["hash"]
+                except (TypeError, ValueError):  # a value of another type written in
+                    altered = True
+                if altered:
                     problem = (
                         f"event {seq} (risk {row['risk_id']}) was altered after it was written"
                     )
@@ -1065,18 +1147,20 @@ class Register:
             )
             return VerifyReport(False, count, len(last_status), (problem,), count + 1)
         problems = []
-        present = set()
-        for row in self.store.find_risks(RiskQuery()):
+        rows = {}
+        columns = [c for c in _RECORDED if c not in ("x", "y")]  # x and y come with every row
+        for row in self.store.find_risks(RiskQuery(), columns=[*columns, "status"]):
             rid = row["id"]
-            present.add(rid)
+            rows[rid] = row
             if rid not in last_status:
                 problems.append(f"risk {rid} has no history")
             elif last_status[rid] != row["status"]:
                 problems.append(
                     f"risk {rid} is {row['status']} but its history ends at {last_status[rid]}"
                 )
-        for rid in sorted(set(last_status) - present):
+        for rid in sorted(set(last_status) - set(rows)):
             problems.append(f"risk {rid} has a history but is missing from the risks layer")
+        problems += _column_problems(self.store.iter_histories(), rows)
         return VerifyReport(not problems, count, len(last_status), tuple(problems), None)
 
     # ------------------------------------------------------------------ summaries

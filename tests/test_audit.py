@@ -407,3 +407,96 @@ def test_the_break_is_still_reported_after_later_honest_writes(sample_register_p
         report = reg.verify()
     assert not report.ok
     assert report.first_broken_seq == 33
+
+
+def _row(path: Path, rid: int) -> dict:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return dict(conn.execute("SELECT * FROM risks WHERE id = ?", (rid,)).fetchone())
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("category", "'burning'"),
+        ("severity", "'critical'"),
+        ("police", "'军粮城站派出所'"),
+        ("street_office", "NULL"),
+        ("deadline", "'2030-01-01T00:00:00+08:00'"),
+        ("chainage_m", "chainage_m + 5"),
+        ("offset_m", "offset_m * 2"),
+        ("description", "'改过的描述'"),
+        ("found_by", "'某人'"),
+        ("cleared_at", "'2026-01-01T00:00:00+08:00'"),
+    ],
+)
+def test_a_recorded_column_changed_without_an_event_is_caught(sample_register_path, column, value):
+    """What was reported and where and to whom it was placed is in the history;
+    a column edited in the layer (QGIS, an SQLite tool) no longer matches it."""
+    with Register.open(sample_register_path) as reg:
+        (risk,) = [r for r in reg.risks() if r.ref == "S004"]
+    before = _row(sample_register_path, risk.id)
+    tamper(sample_register_path, f"UPDATE risks SET {column} = {value} WHERE id = {risk.id}")
+    after = _row(sample_register_path, risk.id)
+    assert after[column] != before[column]
+    report = verify(sample_register_path)
+    assert not report.ok
+    assert report.first_broken_seq is None  # the log itself is intact
+    assert report.problems == (
+        f"risk {risk.id}: its {column} is {after[column]!r} in the risks layer but "
+        f"{before[column]!r} in its history (changed without an event)",
+    )
+
+
+def test_a_risk_moved_on_the_map_without_an_event_is_caught(sample_register_path):
+    import numpy as np
+
+    from linerisk.store.gpkg import encode_points
+
+    with Register.open(sample_register_path) as reg:
+        (risk,) = [r for r in reg.risks() if r.ref == "S010"]
+        x, y, srs = risk.location.x, risk.location.y, reg.store.srs_id
+    blob = encode_points(np.array([x + 8.0]), np.array([y]), srs)[0]
+    tamper(sample_register_path, "UPDATE risks SET geom = ? WHERE id = ?", params=(blob, risk.id))
+    (problem,) = verify(sample_register_path).problems
+    assert problem.startswith(f"risk {risk.id}: its x is {x + 8.0!r} in the risks layer but ")
+
+
+def test_many_changed_risks_are_named_up_to_twenty_then_counted(sample_register_path):
+    tamper(sample_register_path, "UPDATE risks SET deadline = '2030-01-01T00:00:00+08:00'")
+    with Register.open(sample_register_path) as reg:
+        report = reg.verify()
+        total = len(reg.risks())
+    assert not report.ok and total > 20
+    assert len(report.problems) == 21
+    assert all(": its deadline is '2030-01-01T00:00:00+08:00'" in p for p in report.problems[:20])
+    assert (
+        report.problems[20]
+        == f"{total - 20} more risks have columns that differ from their history"
+    )
+
+
+def test_clearing_reopening_and_moving_keep_the_columns_with_their_history(sample_register):
+    reg = sample_register
+    risk = reg.add_risk(
+        category="garbage",
+        severity="major",
+        found_by=BY,
+        line="JD",
+        chainage="K18+300",
+        side="left",
+        offset=35,
+        description="塑料袋",
+    )
+    for step in ("assign", "start", "submit", "clear"):
+        getattr(reg, step)(risk.id, by=BY)
+    reg.reopen(risk.id, by=BY, note="又有了")
+    reg.move(risk.id, by=BY, line="JD", chainage="K18+420", side="right", offset=60)
+    reg.start(risk.id, by=BY)
+    reg.submit(risk.id, by=BY)
+    reg.clear(risk.id, by=BY)
+    # a cleared risk put where it really was keeps its time of clearing
+    reg.move(risk.id, by=BY, line="JD", chainage="K18+440", side="right", offset=60)
+    assert reg.get(risk.id).cleared_at is not None
+    report = reg.verify()
+    assert report.ok, report.problems

@@ -1030,6 +1030,17 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "cannot write the history to the scratch file /tmp/linerisk-events-1-x.sqlite: "
         "database or disk is full; nothing was registered",
         "new risks were numbered from 7, not 5",
+        "event 4 is missing (the next event found is 6)",
+        "event 6 does not follow event 5: the chain is broken there",
+        "event 67 (risk 7) was altered after it was written",
+        "the last 2 event(s) of the log are missing",
+        "the log does not end where the register recorded it",
+        "risk 3 has no history",
+        "risk 3 is cleared but its history ends at assigned",
+        "risk 3 has a history but is missing from the risks layer",
+        "risk 3: its police is '派出所2' in the risks layer but '派出所1' in its history "
+        "(changed without an event)",
+        "12 more risks have columns that differ from their history",
         "could not write to the register /x.gpkg: database or disk is full; nothing was changed",
     ]
     for message in english:
@@ -1451,6 +1462,10 @@ def test_verify_intact_and_tampered(reg):
         con.execute("UPDATE risk_events SET note = '没有整改' WHERE seq = 67")
     con.close()
     assert_user_error(run("--register", reg, "verify"), "event 67 (risk 7) was altered")
+    assert_user_error(
+        run("--register", reg, "verify", env={"LINERISK_LANG": "zh"}),
+        "第 67 条履历记录（隐患 7）写入后被改动",
+    )
 
 
 def _event_count(path: Path) -> int:

@@ -184,6 +184,12 @@ class Store(abc.ABC):
     def iter_events(self, risk_id: int | None = None) -> Iterator[dict[str, Any]]:
         """Events in seq order."""
 
+    @abc.abstractmethod
+    def iter_histories(self) -> Iterator[tuple[int, str, str, str]]:
+        """``(risk_id, at, action, data)`` of every event, risk by risk, each
+        risk's in seq order (streamed: a national log does not fit in memory
+        as dicts)."""
+
     # patrol changes --------------------------------------------------------------------
     @abc.abstractmethod
     def insert_patrol_change(self, row: Mapping[str, Any]) -> int: ...

@@ -985,6 +985,14 @@ class GeoPackageStore(Store):
                 f"SELECT * FROM {EVENTS_TABLE} WHERE risk_id = ? ORDER BY seq", (risk_id,)
             )
 
+    def iter_histories(self) -> Iterator[tuple[int, str, str, str]]:
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        # the risk_id index holds (risk_id, seq): no sort
+        yield from cur.execute(
+            f"SELECT risk_id, at, action, data FROM {EVENTS_TABLE} ORDER BY risk_id, seq"
+        )
+
     def history_rows(self) -> Iterator[dict[str, Any]]:
         # An event whose data was edited into broken JSON reads as null here
         # (verify reports the edit).
