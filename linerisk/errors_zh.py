@@ -354,7 +354,10 @@ _RULES: list[Rule] = [
             r"in its history \(changed without an event\)",
             re.S,
         ),
-        "隐患 {r}：隐患图层中的 {k} 为 {a}，履历中为 {b}（未经履历记录被改动）",
+        lambda m: (
+            f"隐患 {m['r']}：隐患图层中的{_column_zh(m['k'])}为 {m['a']}，履历中为 {m['b']}"
+            "（未经履历记录被改动）"
+        ),
     ),
     (
         re.compile(r"(?P<n>\d+) more risks have columns that differ from their history"),
@@ -761,6 +764,14 @@ _RULES: list[Rule] = [
         lambda m: f"{m['n']}：{translate_error(m['rest'], 'zh')}",
     ),
 ]
+
+
+def _column_zh(column: str) -> str:
+    """A risk column's Chinese header (as in exports), the name itself if none."""
+    from linerisk.io.mapping import ZH_HEADERS
+
+    return ZH_HEADERS.get(column, f" {column} ")
+
 
 _ROW = re.compile(r"row (?P<n>\d+): (?P<rest>.+)", re.S)
 

@@ -1468,6 +1468,28 @@ def test_verify_intact_and_tampered(reg):
     )
 
 
+def test_verify_names_a_column_edited_without_an_event(reg):
+    from test_audit import tamper
+
+    con = sqlite3.connect(reg)
+    (old,) = con.execute("SELECT category FROM risks WHERE id = 4").fetchone()
+    con.close()
+    assert old != "burning"
+    tamper(reg, "UPDATE risks SET category = 'burning' WHERE id = 4")
+    result = run("--register", reg, "verify", env={"LINERISK_LANG": "zh"})
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert (
+        f"linerisk: 隐患 4：隐患图层中的类别为 'burning'，履历中为 '{old}'（未经履历记录被改动）"
+        in lines
+    )
+    english = run("--register", reg, "verify").err.splitlines()
+    assert (
+        f"linerisk: risk 4: its category is 'burning' in the risks layer but '{old}' in its "
+        "history (changed without an event)"
+    ) in english
+
+
 def _event_count(path: Path) -> int:
     con = sqlite3.connect(path)
     try:
