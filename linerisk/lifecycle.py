@@ -130,17 +130,26 @@ class EventContent:
         JSON escapes newlines, so the first newline ends the header; the previous
         hash has a fixed length, so the data text is exactly what lies between.
         """
-        header = header_line(
-            self.seq,
-            self.risk_id,
-            self.at,
-            self.actor,
-            self.action,
-            self.from_status,
-            self.to_status,
-            self.note,
+        return _payload(
+            (
+                self.seq,
+                self.risk_id,
+                self.at,
+                self.actor,
+                self.action,
+                self.from_status,
+                self.to_status,
+                self.note,
+                self.data_text,
+            ),
+            prev_hash,
         )
-        return f"{header}\n{self.data_text}\n{prev_hash}".encode()
+
+
+def _payload(fields: Sequence[Any], prev_hash: str) -> bytes:
+    """:meth:`EventContent.payload` of ``(seq, risk_id, at, actor, action,
+    from_status, to_status, note, data_text)``."""
+    return f"{header_line(*fields[:8])}\n{fields[8]}\n{prev_hash}".encode()
 
 
 def event_hash(content: EventContent, prev_hash: str) -> str:
@@ -152,8 +161,7 @@ def stored_event_hash(row: Sequence[Any], prev_hash: str) -> str:
     """:func:`event_hash` of a stored event row ``(seq, risk_id, at, actor,
     action, from_status, to_status, note, data_text)``, without building an
     :class:`EventContent` (verify reads a million of them)."""
-    header = header_line(*row[:8])
-    return hashlib.sha256(f"{header}\n{row[8]}\n{prev_hash}".encode()).hexdigest()
+    return hashlib.sha256(_payload(row, prev_hash)).hexdigest()
 
 
 def _text(value: str | None) -> str:
@@ -216,6 +224,7 @@ def chain_events(
             if len(rests) >= 4096:  # all different: do not hold them all
                 rests.clear()
             rest = rests[key] = _header_rest(*key)
+        # the bytes of _payload, with the header's repeated part looked up
         payload = f"[{seq},{int(risk_id)}{rest}\n{data}\n{prev_hash}"
         digest = sha256(payload.encode()).hexdigest()
         rows.append(
