@@ -27,7 +27,7 @@ from linerisk.errors import LineriskError
 from linerisk.lifecycle import TransitionError
 from linerisk.register import Register
 from linerisk.sample import sample_dir
-from linerisk.store import sidecar
+from linerisk.store import gpkg, sidecar
 from linerisk.store.base import StoreError
 from linerisk.store.schema import EVENT_COLUMNS, LAYERS, PATROL_COLUMNS, RISK_COLUMNS
 
@@ -995,3 +995,43 @@ def test_one_bulk_insert_mixing_crs_and_chainage_places_each_row_as_alone(sample
     assert together[0].description == "17" and together[0].ref == "3.0"
     assert together[1].note == ""
     assert abs(together[4].location.x - together[1].location.x - 30) < 1e-6
+
+
+def _flush_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "linerisk-flush"]
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_bulk_insert_flushes_the_register_to_disk_until_it_commits(
+    empty_register, monkeypatch, fail
+):
+    """While a bulk insert writes, a thread flushes the register file to disk, so
+    that the commit waits only for the last pages; it stops before the commit (or
+    the rollback) and leaves no file open."""
+    inode = empty_register.store.path.stat().st_ino
+    flushed: list[int] = []
+    during: list[bool] = []
+    real = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        flushed.append(os.fstat(fd).st_ino)
+        real(fd)
+
+    def progress(done: int, total: int) -> None:
+        during.append(bool(_flush_threads()))
+        if fail and done == total:  # the rows are written, not yet committed
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    rows = _bulk_rows(gpkg.BULK_RTREE_ROWS)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    try:
+        empty_register.add_risks(rows, allow_duplicates=True, progress=progress)
+    except KeyboardInterrupt:
+        assert fail
+    assert during[-1] is True  # flushing once the rows were being written
+    assert not _flush_threads()
+    assert sorted(os.listdir("/proc/self/fd")) == open_before
+    assert flushed and set(flushed) == {inode}
+    assert empty_register.store.count_risks() == (0 if fail else len(rows))
+    assert empty_register.verify().ok

@@ -26,6 +26,8 @@ from linerisk.store.base import RiskQuery, Store, StoreError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from linerisk.bulk import DiskFlusher
+
 from linerisk.store.schema import (
     EVENT_COLUMNS,
     LAYERS,
@@ -381,6 +383,8 @@ class GeoPackageStore(Store):
         self._after_transaction: list[Callable[[], None]] = []
         #: a bulk insert's scratch file of events is attached (until the transaction ends)
         self._side_attached = False
+        #: flushes the file to disk while a bulk insert writes (until the commit)
+        self._flusher: DiskFlusher | None = None
         self.crs = self.get_meta("crs")
         self.srs_id = _srs_id(self.crs)
 
@@ -553,9 +557,11 @@ class GeoPackageStore(Store):
             try:
                 yield
                 self._depth = 0
+                self._stop_flushing()
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 self._depth = 0
+                self._stop_flushing()
                 # SQLite may have rolled back already (a full disk, an I/O error);
                 # if the rollback fails too, the journal restores the file on next open
                 if self._conn.in_transaction:
@@ -569,6 +575,19 @@ class GeoPackageStore(Store):
         finally:
             while self._after_transaction:
                 self._after_transaction.pop()()
+
+    def _start_flushing(self) -> None:
+        """Flush the file to disk from a thread until the transaction ends (a
+        bulk write), so that the commit does not wait for all of it at once."""
+        if self._flusher is None:
+            from linerisk.bulk import DiskFlusher
+
+            self._flusher = DiskFlusher.start(self.path)
+
+    def _stop_flushing(self) -> None:
+        if self._flusher is not None:
+            self._flusher.stop()
+            self._flusher = None
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if not self._depth:
@@ -746,6 +765,8 @@ class GeoPackageStore(Store):
         if bulk:
             # One packed rebuild of the spatial index instead of a trigger per row.
             self._conn.execute('DROP TRIGGER "rtree_risks_geom_insert"')
+            # started after a bulk insert's child process has forked (appending_events)
+            self._start_flushing()
         # Filling an index row by row costs more than sorting once, when the new
         # rows outnumber those already there.
         reindex = bulk and n >= start
