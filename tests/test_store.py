@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 import shutil
 import signal
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from linerisk.errors import LineriskError
 from linerisk.lifecycle import TransitionError
@@ -1035,3 +1038,87 @@ def test_a_bulk_insert_flushes_the_register_to_disk_until_it_commits(
     assert flushed and set(flushed) == {inode}
     assert empty_register.store.count_risks() == (0 if fail else len(rows))
     assert empty_register.verify().ok
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(min_value=-(2**64), max_value=2**64),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(),
+        st.binary(max_size=4),
+    )
+)
+@example("O'Brien 巡警")
+@example("'")
+@example("a\x00b")
+@example("\ud800")
+@example(-0.0)
+@example(15.0)
+@example(-(2**63))
+@example(2**63 - 1)
+def test_a_value_written_as_an_sql_literal_reads_back_the_same(value):
+    """A value common to every row of a bulk write goes into the statement as a
+    literal: SQLite must read it back as the same value of the same type (and the
+    values it cannot be sure of are bound instead)."""
+    literal = gpkg._sql_literal(value)
+    if literal is None:
+        assert isinstance(value, (float, int, str, bytes)) and value is not None
+        return
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute("CREATE TABLE t (v)")
+        conn.execute(f"INSERT INTO t VALUES ({literal})")
+        conn.execute("INSERT INTO t VALUES (?)", (value,))
+        (lit, lit_type), (bound, bound_type) = conn.execute("SELECT v, typeof(v) FROM t")
+    assert (lit, lit_type) == (bound, bound_type) == (value, bound_type)
+    assert type(lit) is type(value)
+    if isinstance(value, float):
+        assert math.copysign(1, lit) == math.copysign(1, value)
+
+
+def _table_dump(reg: Register, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
+    names = [r[1] for r in reg.store._conn.execute(f"PRAGMA table_info({table})")]
+    cols = ", ".join(f'"{c}", typeof("{c}")' for c in names if c not in skip)
+    return [tuple(r) for r in reg.store._conn.execute(f"SELECT {cols} FROM {table} ORDER BY 1")]
+
+
+def test_values_common_to_every_row_are_stored_as_when_bound(tmp_path, sample_network, monkeypatch):
+    """A bulk insert writes a value common to every row (one officer, one date,
+    one note with quotes) into its statement once: the register holds exactly
+    what binding each row's value gives."""
+    rows = _bulk_rows(gpkg.COMMON_FROM_ROWS + 7)
+    for r in rows:
+        r |= {"found_by": "O'Brien 巡警", "note": "第'一'处 \"x\"", "ref": None}
+    regs = []
+    for name, threshold in (("bound", 10**9), ("common", gpkg.COMMON_FROM_ROWS)):
+        monkeypatch.setattr(gpkg, "COMMON_FROM_ROWS", threshold)
+        reg = Register.create(tmp_path / f"{name}.gpkg", network=sample_network)
+        reg.add_risks(rows, allow_duplicates=True)
+        regs.append(reg)
+    bound, common = regs
+    dumps = [_table_dump(reg, "risks", skip=("updated_at",)) for reg in regs]
+    assert len(dumps[0]) == len(rows) and dumps[0] == dumps[1]
+    assert common.store._conn.execute(
+        "SELECT count(*) FROM risks WHERE found_by = ? AND note = ? AND status = 'reported'",
+        ("O'Brien 巡警", "第'一'处 \"x\""),
+    ).fetchone()[0] == len(rows)
+    assert _events(bound) == _events(common)
+    for reg in regs:
+        assert reg.verify().ok
+        reg.close()
+
+
+def test_only_values_equal_and_of_one_type_in_every_row_are_common():
+    n = gpkg.COMMON_FROM_ROWS
+    columns = {
+        "same": ["a'b"] * n,
+        "number": [15.0] * n,
+        "int_and_float": [1] * (n - 1) + [1.0],
+        "true_and_one": [1] * (n - 1) + [True],
+        "one_differs": ["x"] * (n - 1) + ["y"],
+        "empty": [None] * n,
+        "blob": [b"GP"] * n,
+        "nan": [math.nan] * n,
+    }
+    assert gpkg._common_values(columns) == {"same": "'a''b'", "number": "15.0", "empty": "NULL"}
+    assert gpkg._common_values({k: v[1:] for k, v in columns.items()}) == {}  # too few rows
