@@ -37,7 +37,7 @@ from linerisk.store.schema import (
     Table,
 )
 
-__all__ = ["GeoPackageStore"]
+__all__ = ["GeoPackageStore", "insert_rows"]
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 # GeoPackage 1.3: the R-tree triggers below are the 1.2/1.3 set (update1-4); 1.4 replaced
@@ -127,7 +127,7 @@ def _table_sql(name: str, columns: Sequence[tuple[str, str]]) -> str:
     return f'CREATE TABLE "{name}" ({cols})'
 
 
-def _insert_rows(
+def insert_rows(
     conn: sqlite3.Connection,
     table: str,
     names: Sequence[str],
@@ -202,7 +202,7 @@ def _sql_literal(value: Any) -> str | None:
 
 def _common_values(columns: Mapping[str, Sequence[Any]]) -> dict[str, str]:
     """The columns whose every value is the same (and of the same type), as SQL
-    literals, for :func:`_insert_rows`. A bulk import often has one status, one
+    literals, for :func:`insert_rows`. A bulk import often has one status, one
     time of recording, one way of locating, one officer and one date found."""
     common: dict[str, str] = {}
     for name, values in columns.items():
@@ -233,7 +233,7 @@ def _insert_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> N
         values: Iterable[Sequence[Any]] = map(itemgetter(*keep), rows)
     else:
         values = (tuple(r[i] for i in keep) for r in rows)
-    _insert_rows(conn, EVENTS_TABLE, [names[i] for i in keep], values, fixed)
+    insert_rows(conn, EVENTS_TABLE, [names[i] for i in keep], values, fixed)
 
 
 def _write_side_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
@@ -846,7 +846,7 @@ class GeoPackageStore(Store):
         rows: Iterable[tuple[Any, ...]] = zip(blobs, *(columns[c] for c in names), strict=True)
         if progress is not None:
             rows = _reporting(rows, n, progress)
-        _insert_rows(self._conn, "risks", ("geom", *names), rows, fixed)
+        insert_rows(self._conn, "risks", ("geom", *names), rows, fixed)
         if reindex:
             for index, on in RISK_INDEXES.items():
                 self._conn.execute(f"CREATE INDEX {index} ON risks ({on})")

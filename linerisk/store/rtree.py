@@ -81,6 +81,8 @@ def rebuild_rtree(
     """
     import numpy as np
 
+    from linerisk.store.gpkg import insert_rows
+
     node_size = conn.execute(f'SELECT length(data) FROM "{name}_node" WHERE nodeno = 1').fetchone()
     if node_size is None:
         raise ValueError(f"{name} is not an initialised R-tree")
@@ -153,8 +155,11 @@ def rebuild_rtree(
         if k == 0:
             # in rowid order: appending to the table's B-tree, not inserting at random
             by_id = np.argsort(child, kind="stable")
-            conn.executemany(
-                f'INSERT INTO "{name}_rowid" (rowid, nodeno) VALUES (?, ?)',
+            # several rows per statement: half the time of one each for a million
+            insert_rows(
+                conn,
+                f"{name}_rowid",
+                ("rowid", "nodeno"),
                 zip(child[by_id].tolist(), owner[by_id].tolist(), strict=True),
             )
         else:
