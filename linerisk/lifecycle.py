@@ -14,7 +14,6 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from json.encoder import encode_basestring
-from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -26,9 +25,7 @@ __all__ = [
     "GENESIS",
     "TRANSITIONS",
     "WITHDRAW_REASONS",
-    "JsonText",
     "TransitionError",
-    "canonical_dicts",
     "canonical_json",
     "canonical_objects",
     "chain_events",
@@ -249,15 +246,11 @@ def _encoded(
     name = lead + encode_basestring(key) + ":"
     kinds = set(map(type, values))
     kinds.discard(type(None))
-    if kinds == {JsonText}:
-        encode: Callable[[Any], str] = str
-    elif JsonText in kinds:
-        raise TypeError(f"{key}: JSON text mixed with other values")
-    elif kinds <= {float, int}:
+    if kinds <= {float, int}:
         for v in values:
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"{key}: {v!r} is not a number JSON can hold")
-        encode = repr
+        encode: Callable[[Any], str] = repr
     elif kinds <= {str}:
         encode = encode_basestring
     else:
@@ -269,53 +262,6 @@ def _encoded(
     if trail:
         return [missing if v is None else name + encode(v) + trail for v in values]
     return [missing if v is None else name + encode(v) for v in values]
-
-
-class JsonText(str):
-    """Text that is already JSON: :func:`canonical_dicts` puts it in as it is."""
-
-    __slots__ = ()
-
-
-#: fewer rows than this sharing their keys are serialised one by one
-_COLUMNWISE_FROM = 64
-
-
-def canonical_dicts(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """:func:`canonical_json` of every row, None kept as ``null`` and
-    :class:`JsonText` values put in as they are; rows sharing their keys (as
-    the rows of one file do) are built column by column, as in
-    :func:`canonical_objects`, the others one by one.
-
-    >>> canonical_dicts([{"b": None, "a": 1}, {"x": JsonText('{"y":2}')}])
-    ['{"a":1,"b":null}', '{"x":{"y":2}}']
-    """
-    out: list[str] = [""] * len(rows)
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, keys in enumerate(map(tuple, rows)):
-        groups.setdefault(keys, []).append(i)
-    for keys, where in groups.items():
-        group = [rows[i] for i in where]
-        try:
-            if len(where) < _COLUMNWISE_FROM:
-                raise ValueError("few rows")
-            names = sorted(keys)  # a key that is not text falls back below
-            parts = []
-            for j, k in enumerate(names):
-                lead = "," if j else ""
-                values = list(map(itemgetter(k), group))
-                parts.append(_encoded(k, values, lead, "", lead + encode_basestring(k) + ":null"))
-            texts = list(map("".join, zip(itertools.repeat("{"), *parts, itertools.repeat("}"))))
-        except (ValueError, TypeError):  # few rows, or values JSON cannot hold
-            texts = [canonical_json(_with_json_text(r)) for r in group]
-        for i, text in zip(where, texts, strict=True):
-            out[i] = text
-    return out
-
-
-def _with_json_text(row: Mapping[str, Any]) -> dict[str, Any]:
-    """``row`` with its :class:`JsonText` values parsed, for serialising whole."""
-    return {k: json.loads(v) if type(v) is JsonText else v for k, v in row.items()}
 
 
 def canonical_objects(

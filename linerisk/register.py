@@ -31,7 +31,6 @@ from linerisk.crs import WGS84
 from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
 from linerisk.lifecycle import (
     GENESIS,
-    JsonText,
     TransitionError,
     canonical_json,
     canonical_objects,
@@ -221,9 +220,6 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 
 def _json(value: Any) -> str:
-    """``value`` as JSON text; :class:`JsonText` is JSON already."""
-    if type(value) is JsonText:
-        return str(value)
     return _ENCODER.encode(value)
 
 

@@ -7,20 +7,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import sqlite3
 import struct
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from linerisk.lifecycle import (
     EventContent,
-    JsonText,
-    canonical_dicts,
     canonical_json,
     canonical_objects,
     event_hash,
@@ -175,41 +172,6 @@ def test_canonical_objects_match_canonical_json(columns):
         for i in range(n)
     ]
     assert canonical_objects(columns, '{"record":', ',"z":1}') == nested
-
-
-_row_values = _values | st.booleans() | st.lists(_repeated, max_size=2) | _repeated
-
-
-@settings(max_examples=60)
-@given(
-    st.lists(st.sampled_from(["a", "b", "段", 'q"']), min_size=1, max_size=3, unique=True),
-    st.lists(st.sampled_from(["x", "y"]), max_size=2, unique=True),
-    st.data(),
-)
-def test_canonical_dicts_match_canonical_json(keys, other_keys, data):
-    """Rows sharing their keys, many (built column by column) or few (one by
-    one), nulls kept, JSON text put in as it is; the same text as serialising
-    each row whole."""
-    many = data.draw(st.sampled_from([1, 5, 70]))
-    rows = [
-        {k: data.draw(_row_values) for k in keys}
-        | {"j": JsonText(canonical_json({"n": i})) if i % 2 else ("t" if i % 3 else None)}
-        for i in range(many)
-    ] + [{k: data.draw(_row_values) for k in other_keys} for _ in range(3)]
-    rows = data.draw(st.permutations(rows))
-
-    def whole(row):
-        return canonical_json(
-            {k: json.loads(v) if type(v) is JsonText else v for k, v in row.items()}
-        )
-
-    assert canonical_dicts(rows) == [whole(r) for r in rows]
-
-
-def test_canonical_dicts_refuse_numbers_json_cannot_hold():
-    for n in (1, 100):
-        with pytest.raises(ValueError):
-            canonical_dicts([{"a": 1.0}] * n + [{"a": math.inf}])
 
 
 @pytest.mark.parametrize("b", [["y"], ["y", None, "z"]])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,15 @@ __all__ = ["KIND_ZH", "ImportReport", "Message", "Reject", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
-    """A cell value as JSON can hold it (dates as ISO text, NaN and infinities
-    as null)."""
+    """A cell value as JSON can hold it (dates as ISO text, NaN as null)."""
     kind = type(value)
     if kind is str or kind is int or value is None:  # most cells, checked first
         return value
     if kind is float:
-        return value if math.isfinite(value) else None
+        return None if value != value else value
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and value != value:
         return None
     if isinstance(value, str | int | float | bool) or value is None:
         return value

@@ -36,7 +36,6 @@ from linerisk.io.mapping import (
     norm_value,
 )
 from linerisk.io.report import Message, Reject, jsonable
-from linerisk.lifecycle import JsonText, canonical_dicts
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -906,7 +905,6 @@ def _place(
     found = {id(r): (r.ok.tolist(), r.x.tolist(), r.y.tolist()) for r in refs}
     prefix = {k: v for k, v in source.items() if v is not None}
     items = []
-    provenance: list[dict[str, Any]] = []
     for p, ref, k in placed:
         ok, xs, ys = found[id(ref)]
         if not ok[k]:
@@ -946,7 +944,6 @@ def _place(
         if p["chain_text"]:
             prov["chainage_range"] = p["chain_text"]
         row["source"] = prov
-        provenance.append(prov)
         items.append(
             ParsedRisk(
                 label=p["label"],
@@ -964,13 +961,6 @@ def _place(
                 responsible_unit=p["unit"],
             )
         )
-    # Each risk keeps where it came from as JSON text, serialised column by
-    # column (one call per row costs ten seconds for a million rows).
-    records = canonical_dicts([prov["record"] for prov in provenance])
-    for prov, record in zip(provenance, records, strict=True):
-        prov["record"] = JsonText(record)
-    for it, text in zip(items, canonical_dicts(provenance), strict=True):
-        it.row["source"] = JsonText(text)
     return items
 
 
