@@ -376,7 +376,15 @@ def test_rows_by_coordinates_and_by_chainage_keep_their_order_and_their_cells(em
     base = {"类别": "垃圾", "发现人": OFFICER}
     records = [
         base | {"note": when, "n": 3, "f": 2.5, 7: "seven", "history": "x"},
-        base | {"线路": "JD", "里程": "K6+200", "侧别": "左侧", "距离": 40, "f": math.nan},
+        base
+        | {
+            "线路": "JD",
+            "里程": "K6+200",
+            "侧别": "左侧",
+            "距离": 40,
+            "f": math.nan,
+            "g": -math.inf,
+        },
         base | {"note": True},
         base | {"线路": "JD", "里程": "K7+000", "侧别": "右侧", "距离": 25.0},
         base | {"note": dt.date(2026, 1, 2)},
@@ -411,6 +419,7 @@ def test_rows_by_coordinates_and_by_chainage_keep_their_order_and_their_cells(em
     assert parsed.items[0].row["source"]["record"]["note"] == "2026-11-03T09:30:00"
     assert parsed.items[0].row["source"]["record"]["7"] == "seven"
     assert parsed.items[1].row["source"]["record"]["f"] is None
+    assert parsed.items[1].row["source"]["record"]["g"] is None  # JSON has no infinity
     assert parsed.items[3].row["source"]["record"]["note"] == "2026-01-02"
 
 

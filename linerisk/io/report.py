@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,20 @@ __all__ = ["KIND_ZH", "ImportReport", "Message", "Reject", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
-    """A cell value as JSON can hold it (dates as ISO text, NaN as null)."""
+    """A cell value as JSON can hold it (dates as ISO text, NaN and infinities
+    as null).
+
+    >>> jsonable(float("inf")), jsonable(2.5)
+    (None, 2.5)
+    """
     kind = type(value)
     if kind is str or kind is int or value is None:  # most cells, checked first
         return value
     if kind is float:
-        return None if value != value else value
+        return value if math.isfinite(value) else None
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, str | int | float | bool) or value is None:
         return value
