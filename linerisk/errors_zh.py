@@ -510,6 +510,14 @@ _RULES: list[Rule] = [
         "history 中的事件在 {t} 处时间顺序颠倒",
     ),
     (
+        re.compile(
+            r"row (?P<r>.+) of this file is a (?P<c>\S+) (?P<d>\d+) m away; keep one of the two "
+            r"rows, or import both with --allow-duplicates if they are different hazards"
+        ),
+        "文件第 {r} 行是 {d} 米处的同类隐患（{c}）；请只保留其中一行，如确属两处隐患，"
+        "可加 --allow-duplicates 一并导入",
+    ),
+    (
         re.compile(r"ref (?P<r>.+) appears twice in the file \(first at (?P<f>[^)]+)\)"),
         "原编号 {r} 在文件中出现两次（首次在 {f}）",
     ),

@@ -649,18 +649,21 @@ def test_a_large_import_builds_its_history_in_a_child(tmp_path, sample_register_
         ["line", "chainage", "side", "offset_m", "category", "found_by", "status"],
         rows,
     )
-    # a dry run goes through the child too, and leaves the register as it was
+    # a dry run goes through the child too, and leaves the register as it was; the
+    # rows lie closer than the duplicate radius, on purpose
     before = _file_bytes(sample_register_path)
     code, out, err = run(
-        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER, "--dry-run"
-    )
+        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER,
+        "--dry-run", "--allow-duplicates",
+    )  # fmt: skip
     assert code == 0, err
     assert out.startswith("dry run, nothing written: risks, 400 read, 400 added")
     assert len(child_events) == 1 and not child_events[0].path.exists()
     assert _file_bytes(sample_register_path) == before
     code, _out, err = run(
-        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER
-    )
+        "--register", sample_register_path, "import", "risks", path, "--by", OFFICER,
+        "--allow-duplicates",
+    )  # fmt: skip
     assert code == 0, err
     assert len(child_events) == 2 and child_events[1]._proc.exitcode == 0
     assert not child_events[1].path.exists()

@@ -324,6 +324,107 @@ def test_open_duplicates_are_rejected_unless_allowed(tmp_path, empty_register):
     assert report.added == 1
 
 
+def test_rows_of_one_file_describing_the_same_open_hazard_are_rejected(tmp_path, empty_register):
+    """Two rows of the file for one open hazard (same category, within the
+    duplicate radius) are refused as two open risks are: the later row is
+    rejected naming the earlier; another category, a cleared row or a row out
+    of reach is kept; --allow-duplicates keeps them all."""
+    header = [
+        "里程",
+        "侧别",
+        "距离",
+        "类别",
+        "发现人",
+        "状态",
+        "整改完成日期",
+        "销号日期",
+        "发现日期",
+    ]
+    rows = [
+        header,
+        ["K5+000", "右侧", "40米", "垃圾", "甲", "", "", "", "2026-10-01"],  # row 3: kept
+        [
+            "K5+012",
+            "右侧",
+            "40米",
+            "垃圾",
+            "乙",
+            "",
+            "",
+            "",
+            "2026-10-01",
+        ],  # row 4: 12 m from row 3
+        ["K5+000", "右侧", "45米", "彩钢瓦", "甲", "", "", "", "2026-10-01"],  # another category
+        [
+            "K5+005",
+            "右侧",
+            "40米",
+            "垃圾",
+            "甲",
+            "已销号",
+            "2026-10-02",
+            "2026-10-03",
+            "2026-10-01",
+        ],  # cleared
+        ["K5+200", "右侧", "40米", "垃圾", "甲", "", "", "", "2026-10-01"],  # out of reach
+        ["K5+205", "右侧", "40米", "垃圾", "丙", "", "", "", "2026-10-01"],  # row 8: 5 m from row 7
+        [
+            "K5+004",
+            "右侧",
+            "40米",
+            "垃圾",
+            "丁",
+            "",
+            "",
+            "",
+            "2026-10-01",
+        ],  # row 9: nearest is row 3
+    ]
+    path = _write_xlsx(tmp_path / "twice.xlsx", rows)
+    report = import_layer(empty_register, "risks", path, by=OFFICER, dry_run=True)
+    assert report.added == 4
+    problems = {r.row: r.problem for r in report.rejected}
+    assert sorted(problems) == [4, 8, 9]
+    assert problems[4].startswith("row 3 of this file is a garbage 12 m away;")
+    assert problems[8].startswith("row 7 of this file is a garbage 5 m away;")
+    assert problems[9].startswith("row 3 of this file is a garbage 4 m away;")
+    report = import_layer(empty_register, "risks", path, by=OFFICER, allow_duplicates=True)
+    assert report.added == 7 and not report.rejected
+    assert empty_register.verify().ok
+
+
+def test_the_command_line_names_a_row_repeated_in_the_file_in_both_languages(
+    tmp_path, empty_register
+):
+    rows = [
+        ["里程", "侧别", "距离", "类别", "发现人"],
+        ["K5+000", "右侧", "40米", "垃圾", "甲"],
+        ["K5+012", "右侧", "40米", "垃圾", "乙"],
+    ]
+    path = _write_xlsx(tmp_path / "twice.xlsx", rows)
+    register = empty_register.store.path
+    empty_register.close()
+    code, out, err = _run(
+        "--register", register, "import", "risks", path, "--by", OFFICER, "--dry-run"
+    )
+    assert code == 0, err
+    assert "row 3 of this file is a garbage 12 m away; keep one of the two rows" in out
+    code, out, err = _run(
+        "--register",
+        register,
+        "--lang",
+        "zh",
+        "import",
+        "risks",
+        path,
+        "--by",
+        OFFICER,
+        "--dry-run",
+    )
+    assert code == 0, err
+    assert "文件第 3 行是 12 米处的同类隐患（garbage）" in out
+
+
 def test_cli_imports_the_workbook_and_writes_the_rejects(sample_register_path, tmp_path):
     rejects = tmp_path / "rejects.csv"
     code, out, err = _run(

@@ -83,7 +83,8 @@ class ImportCommand(click.Command):
 @click.option(
     "--allow-duplicates",
     is_flag=True,
-    help="Import risks even if an open risk of the same category is close by. 允许重复。",
+    help="Import risks even if an open risk, or an earlier row of the file, of the same "
+    "category is close by. 允许重复（含文件内重复）。",
 )
 @click.option(
     "--up-side",

@@ -17,6 +17,7 @@ nothing is.
 
 from __future__ import annotations
 
+import math
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -588,6 +589,38 @@ def _check_geometries(
 
 
 @collector_paused()
+class _OpenRowsOfFile:
+    """The open risks of one file taken so far, by category on a grid of cells
+    as wide as the duplicate radius: the rows of a file are compared with each
+    other as a new risk is compared with the register's open risks."""
+
+    def __init__(self, radius: float) -> None:
+        self._radius = float(radius)
+        self._cell = max(self._radius, 1e-9)
+        self._cells: dict[tuple[str, int, int], list[tuple[float, float, int, Any]]] = {}
+        self._count = 0
+
+    def _key(self, x: float, y: float) -> tuple[int, int]:
+        return math.floor(x / self._cell), math.floor(y / self._cell)
+
+    def near(self, category: str, x: float, y: float) -> tuple[Any, float] | None:
+        """The label and distance of the nearest row taken within the radius (the
+        earliest of equally near ones), or None."""
+        cx, cy = self._key(x, y)
+        best: tuple[float, int, Any] | None = None
+        for i in (cx - 1, cx, cx + 1):
+            for j in (cy - 1, cy, cy + 1):
+                for px, py, k, label in self._cells.get((category, i, j), ()):
+                    d = math.hypot(px - x, py - y)
+                    if d <= self._radius and (best is None or (d, k) < best[:2]):
+                        best = (d, k, label)
+        return None if best is None else (best[2], best[0])
+
+    def add(self, category: str, x: float, y: float, label: Any) -> None:
+        self._cells.setdefault((category, *self._key(x, y)), []).append((x, y, self._count, label))
+        self._count += 1
+
+
 def import_layer(
     register: Register,
     kind: str,
@@ -951,6 +984,7 @@ def _import_risks(
     new_items, updates = [], []
     first_row: dict[str, Any] = {}
     radius = register.settings.duplicate_radius_m
+    taken = _OpenRowsOfFile(radius)
     for it in parsed.items:
         if it.ref:
             if it.ref in first_row:
@@ -1002,6 +1036,20 @@ def _import_risks(
                     )
                 )
                 continue
+            if it.status in OPEN_STATUSES:
+                twin = taken.near(it.row["category"], it.x, it.y)
+                if twin is not None:
+                    rejects.append(
+                        Reject(
+                            it.label,
+                            f"row {twin[0]} of this file is a {it.row['category']} "
+                            f"{twin[1]:.0f} m away; keep one of the two rows, or import both "
+                            "with --allow-duplicates if they are different hazards",
+                            it.record,
+                        )
+                    )
+                    continue
+                taken.add(it.row["category"], it.x, it.y, it.label)
         new_items.append(it)
 
     lang = register.settings.lang
