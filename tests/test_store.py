@@ -1181,3 +1181,18 @@ def test_a_bulk_insert_packs_an_rtree_sqlite_accepts_and_queries_right(sample_re
         == 1
     )
     assert conn.execute("SELECT rtreecheck('rtree_risks_geom')").fetchone()[0] == "ok"
+
+
+def test_rows_whose_every_column_is_common_are_all_written():
+    """A bulk write whose columns are all common to every row binds nothing and
+    still writes one row per row given; common and bound columns mix in order."""
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute("CREATE TABLE t (a, b, c)")
+        gpkg.insert_rows(conn, "t", [], [()] * 40, {"a": "'x'", "b": "2"})
+        assert conn.execute("SELECT a, b, c, count(*) FROM t GROUP BY a, b, c").fetchall() == [
+            ("x", 2, None, 40)
+        ]
+        conn.execute("DELETE FROM t")
+        gpkg.insert_rows(conn, "t", ["c", "a"], [(i, f"r{i}") for i in range(70)], {"b": "15.0"})
+        rows = conn.execute("SELECT a, b, c FROM t ORDER BY rowid").fetchall()
+        assert rows == [(f"r{i}", 15.0, i) for i in range(70)]
