@@ -448,6 +448,7 @@ class Register:
         allow_duplicates: bool = False,
         events: Sequence[Sequence[Mapping[str, Any]]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        referenced: Referenced | None = None,
     ) -> list[int]:
         """Register many risks in one transaction; all or nothing.
 
@@ -458,6 +459,11 @@ class Register:
         to replay after registration (dicts with ``action``, ``by``, ``at``,
         ``note``, ``reason``), as when loading an existing register.
         ``progress(done, total)`` is called as rows are written.
+        ``referenced`` is the rows' referencing when the caller has placed them
+        already on :attr:`network` (one entry per row, as
+        :func:`~linerisk.io.importing.import_layer` has, having placed every row
+        of a file to reject those it cannot); made on another network it is
+        not used and the rows are placed again.
         """
         import numpy as np
 
@@ -499,7 +505,12 @@ class Register:
         cat_col, lead_col, sev_col, found_col, found_dts, deadline_col = (
             list(c) for c in zip(*per_row, strict=True)
         )
-        ref = self._reference_rows(rows)
+        if referenced is not None and len(referenced) != n:
+            raise ValueError(f"referenced holds {len(referenced)} points for {n} rows")
+        if referenced is not None and referenced.network is self._network:
+            ref = referenced
+        else:
+            ref = self._reference_rows(rows)
         bad = np.flatnonzero(~ref.ok)
         if len(bad):
             i = int(bad[0])

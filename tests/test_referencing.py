@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from linerisk.errors import ReferencingError
 from linerisk.model import Line, Side
-from linerisk.network import Network, PlaceStatus
+from linerisk.network import Network, PlaceStatus, Referenced
 from linerisk.referencing import PIECE_EDGES, LineIndex
 from linerisk.settings import Settings
 
@@ -378,3 +378,51 @@ def test_substring_is_shapelys_substring(points, start, end, at_vertex):
         assert steps.any(axis=1).all()
     # the same direction
     assert shapely.get_coordinates(ours)[0] == pytest.approx(shapely.get_coordinates(theirs)[0])
+
+
+def test_gathering_points_of_several_referencings_keeps_every_field(sample_network):
+    """Picking points out of several results gives, field by field, what those
+    points have in their own results; nothing, or results of different networks,
+    is refused."""
+    import attrs
+
+    from linerisk.sample import load_sample_network
+
+    net = sample_network
+    a = net.place(["JD", "JD"], [5000.0, 6000.0], ["left", "right"], [30.0, 45.0])
+    b = net.reference(a.x[::-1] + 1.0, a.y[::-1] - 1.0)
+    picks = [(b, 1), (a, 0), (a, 1), (b, 0), (a, 0)]
+    got = Referenced.gather(picks)
+    assert len(got) == 5 and got.network is net
+    for field in attrs.fields(Referenced):
+        if field.name == "network":
+            continue
+        want = np.asarray([getattr(r, field.name)[k] for r, k in picks])
+        np.testing.assert_array_equal(getattr(got, field.name), want, err_msg=field.name)
+    with pytest.raises(ValueError):
+        Referenced.gather([])
+    other = load_sample_network().place(["JD"], [5000.0], ["left"], [30.0])
+    with pytest.raises(ValueError, match="different networks"):
+        Referenced.gather([(a, 0), (other, 0)])
+
+
+def test_add_risks_takes_a_placing_made_on_its_network_only(empty_register):
+    reg = empty_register
+    rows = [
+        {"category": "garbage", "severity": "general", "found_by": "甲", "line": "JD",
+         "chainage": f"K{5 + i}+000", "side": "left", "offset": 30.0}
+        for i in range(3)
+    ]  # fmt: skip
+    net = reg.network
+    placed = net.place(["JD"] * 3, [5000.0, 6000.0, 7000.0], ["left"] * 3, [30.0] * 3)
+    with pytest.raises(ValueError, match="2 points for 3 rows"):
+        reg.add_risks(rows, referenced=Referenced.gather([(placed, 0), (placed, 1)]))
+    # made on another network object: placed again, the rows' own fields count
+    from linerisk.sample import load_sample_network
+
+    elsewhere = load_sample_network().place(["JD"] * 3, [9000.0] * 3, ["right"] * 3, [80.0] * 3)
+    ids = reg.add_risks(rows, allow_duplicates=True, referenced=elsewhere)
+    assert [reg.get(i).location.chainage for i in ids] == ["K5+000", "K6+000", "K7+000"]
+    ids = reg.add_risks(rows, allow_duplicates=True, referenced=placed)
+    assert [reg.get(i).location.chainage for i in ids] == ["K5+000", "K6+000", "K7+000"]
+    assert reg.verify().ok

@@ -530,3 +530,54 @@ def _point_array(points):
     out = np.empty(len(points), dtype=object)
     out[:] = points
     return out
+
+
+def test_an_import_places_each_row_once_and_registers_what_placing_again_gives(
+    tmp_path, sample_network, monkeypatch
+):
+    """The import places every row to reject those it cannot, and hands that
+    placing to add_risks instead of placing the rows again: the register is the
+    same as when add_risks places them itself (rows by coordinates and by
+    chainage, mixed, with a rejected row between them)."""
+    from linerisk.register import Register
+    from linerisk.store.schema import RISKS
+
+    net = sample_network
+    on_line = net.place(["JD"] * 3, [5000.0, 5500.0, 9000.0], ["left"] * 3, [30.0, 60.0, 90.0])
+    header = ["x", "y", "线路", "里程", "侧别", "距离", "类别", "发现人"]
+    rows = [header]
+    for i in range(3):
+        rows.append([float(on_line.x[i]), float(on_line.y[i]), "", "", "", "", "垃圾", "甲"])
+        rows.append(["", "", "JD", f"K{6 + i}+100", "右侧", f"{40 + i}米", "彩钢瓦", "乙"])
+    rows.append([float(on_line.x[0]) + 90_000, float(on_line.y[0]), "", "", "", "", "垃圾", "甲"])
+    rows.append(["", "", "JD", "K7+500-K7+600", "左侧", "20米", "违章建筑", "丙"])
+    path = _write_xlsx(tmp_path / "mixed.xlsx", rows, title=None)
+    placed_again: list[int] = []
+    real = Register._reference_rows
+
+    def counting(self, rows):
+        placed_again.append(len(rows))
+        return real(self, rows)
+
+    monkeypatch.setattr(Register, "_reference_rows", counting)
+    add = Register.add_risks
+    dumps = []
+    for name, hand_over in (("once", True), ("twice", False)):
+        if not hand_over:
+            monkeypatch.setattr(
+                Register,
+                "add_risks",
+                lambda self, rows, **kw: add(self, rows, **kw | {"referenced": None}),
+            )
+        reg = Register.create(tmp_path / f"{name}.gpkg", network=net)
+        report = import_layer(reg, "risks", path, by=OFFICER, crs=net.crs)
+        assert report.added == 7 and len(report.rejected) == 1
+        assert placed_again == ([] if hand_over else [7])
+        placed_again.clear()
+        cols = [c for c in RISKS.column_names if c not in ("updated_at",)]
+        dumps.append(
+            reg.store._conn.execute(f"SELECT {', '.join(cols)} FROM risks ORDER BY id").fetchall()
+        )
+        assert reg.verify().ok
+        reg.close()
+    assert [tuple(r) for r in dumps[0]] == [tuple(r) for r in dumps[1]]

@@ -1122,11 +1122,16 @@ def _import_risks(
     try:
         with register.transaction():
             if rows:
+                from linerisk.network import Referenced
+
+                # every row was placed once already, to reject those that cannot be
+                placed = [it.placed for it in new_items if it.placed is not None]
                 ids = register.add_risks(
                     rows,
                     allow_duplicates=allow_duplicates,
                     events=histories,
                     progress=progress,
+                    referenced=Referenced.gather(placed) if len(placed) == len(rows) else None,
                 )
             for it, rid, moved, events in plans:
                 if moved:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from linerisk.model import CategoryCatalog, Status
-    from linerisk.network import Network
+    from linerisk.network import Network, Referenced
     from linerisk.settings import Settings
 
 __all__ = [
@@ -428,6 +428,9 @@ class ParsedRisk:
     #: events given by the file itself (a ``history`` field), if any
     history: list[dict[str, Any]] | None = None
     responsible_unit: str | None = None
+    #: where the row was placed: its referencing and its index there, which
+    #: :meth:`Register.add_risks` takes instead of placing the row again
+    placed: tuple[Referenced, int] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -959,6 +962,7 @@ def _place(
                 y=ys[k],
                 history=p["history"],
                 responsible_unit=p["unit"],
+                placed=(ref, k),
             )
         )
     return items
