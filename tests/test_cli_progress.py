@@ -97,3 +97,35 @@ def test_a_bulk_add_pauses_the_garbage_collector_and_puts_it_back(empty_register
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("kind", ["risks", "lines"])
+def test_an_import_pauses_the_garbage_collector_while_it_reads_and_checks(
+    empty_register, tmp_path, monkeypatch, kind
+):
+    """import_layer reads, maps and checks a whole file (millions of objects for
+    a national one) with the collector off, and puts it back after."""
+    import contextlib
+    import gc
+
+    import linerisk.io.importing as importing
+
+    seen: list[bool] = []
+    real = importing.read_source
+
+    def reading(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "read_source", reading)
+    path = tmp_path / "one.csv"
+    if kind == "risks":
+        path.write_text("line,chainage,side,offset_m,category\nJD,K5+000,left,30,garbage\n")
+    else:
+        path.write_text('id,wkt\nX1,"LINESTRING (0 0, 1 1)"\n')
+    gc.enable()
+    # a line far from the network may be refused; the collector is what counts
+    with contextlib.suppress(LineriskError):
+        importing.import_layer(empty_register, kind, path, by="王磊", dry_run=True)
+    assert seen == [False]
+    assert gc.isenabled()

@@ -588,7 +588,6 @@ def _check_geometries(
 # ----------------------------------------------------------------------------- entry
 
 
-@collector_paused()
 class _OpenRowsOfFile:
     """The open risks of one file taken so far, by category on a grid of cells
     as wide as the duplicate radius: the rows of a file are compared with each
@@ -621,6 +620,7 @@ class _OpenRowsOfFile:
         self._count += 1
 
 
+@collector_paused()
 def import_layer(
     register: Register,
     kind: str,
