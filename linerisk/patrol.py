@@ -1,9 +1,16 @@
 """Patrol frequency (巡线频次): the works section changes it on chainage ranges, and
 linerisk advises where it is low for what is open there.
 
-    >>> from linerisk.patrol import set_patrol          # doctest: +SKIP
-    >>> set_patrol(reg, line="JD", start="K5+000", end="K6+500", per_week=14,
-    ...            by="天津工务段", reason="张贵庄段轻质飘浮物未清")
+    >>> import os, tempfile
+    >>> from linerisk import build_sample_register
+    >>> from linerisk.patrol import set_patrol
+    >>> reg = build_sample_register(os.path.join(tempfile.mkdtemp(), "r.gpkg"))
+    >>> changes = set_patrol(reg, line="JD", start="K5+000", end="K6+500", per_week=14,
+    ...                      by="天津工务段", reason="张贵庄段轻质飘浮物未清")
+    >>> [(c.segment, c.from_chainage_m, c.to_chainage_m, c.old_per_week, c.new_per_week)
+    ...  for c in changes]
+    [('JD-02@K5+000', 5000.0, 5600.0, 12.0, 14.0), ('JD-03', 5600.0, 6500.0, 7.0, 14.0)]
+    >>> reg.close()
 """
 
 from __future__ import annotations
