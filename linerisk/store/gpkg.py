@@ -249,6 +249,20 @@ def _write_side_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) 
     conn.execute("COMMIT")
 
 
+def _near_sql(statuses: int) -> str:
+    """The risks of a category and status whose R-tree box meets a box.
+
+    ``CROSS JOIN`` makes SQLite start from the R-tree: left to choose, it reads
+    every risk of the statuses through the status index (all million of a
+    national register, 1.7 s a query) and looks each up in the R-tree.
+    """
+    return (
+        "SELECT r.id, r.geom FROM rtree_risks_geom t CROSS JOIN risks r ON r.id = t.id "
+        "WHERE t.minx <= ? AND t.maxx >= ? AND t.miny <= ? AND t.maxy >= ? "
+        f"AND r.category = ? AND r.status IN ({', '.join('?' * statuses)})"
+    )
+
+
 def _has_value(values: Iterable[Any]) -> bool:
     """Whether any of ``values`` is not None (stops at the first)."""
     return any(v is not None for v in values)
@@ -971,9 +985,7 @@ class GeoPackageStore(Store):
         self, x: float, y: float, radius: float, category: str, statuses: Sequence[str]
     ) -> list[tuple[int, float]]:
         rows = self._conn.execute(
-            "SELECT r.id, r.geom FROM risks r JOIN rtree_risks_geom t ON r.id = t.id "
-            "WHERE t.minx <= ? AND t.maxx >= ? AND t.miny <= ? AND t.maxy >= ? "
-            f"AND r.category = ? AND r.status IN ({', '.join('?' * len(statuses))})",
+            _near_sql(len(statuses)),
             (x + radius, x - radius, y + radius, y - radius, category, *statuses),
         ).fetchall()
         out = []
