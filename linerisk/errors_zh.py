@@ -511,10 +511,10 @@ _RULES: list[Rule] = [
     ),
     (
         re.compile(
-            r"row (?P<r>.+) of this file is a (?P<c>\S+) (?P<d>\d+) m away; keep one of the two "
-            r"rows, or import both with --allow-duplicates if they are different hazards"
+            r"the same (?P<c>\S+) as row (?P<r>.+) of this file, (?P<d>\d+) m away; keep one of "
+            r"the two rows, or import both with --allow-duplicates if they are different hazards"
         ),
-        "文件第 {r} 行是 {d} 米处的同类隐患（{c}）；请只保留其中一行，如确属两处隐患，"
+        "与文件第 {r} 行是同类隐患（{c}），相距 {d} 米；请只保留其中一行，如确属两处隐患，"
         "可加 --allow-duplicates 一并导入",
     ),
     (

@@ -1042,7 +1042,8 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "(changed without an event)",
         "12 more risks have columns that differ from their history",
         "could not write to the register /x.gpkg: database or disk is full; nothing was changed",
-        "row 3 of this file is a garbage 12 m away; keep one of the two rows, or import both "
+        "the same garbage as row 3 of this file, 12 m away; keep one of the two rows, or import "
+        "both "
         "with --allow-duplicates if they are different hazards",
     ]
     for message in english:

@@ -385,9 +385,9 @@ def test_rows_of_one_file_describing_the_same_open_hazard_are_rejected(tmp_path,
     assert report.added == 4
     problems = {r.row: r.problem for r in report.rejected}
     assert sorted(problems) == [4, 8, 9]
-    assert problems[4].startswith("row 3 of this file is a garbage 12 m away;")
-    assert problems[8].startswith("row 7 of this file is a garbage 5 m away;")
-    assert problems[9].startswith("row 3 of this file is a garbage 4 m away;")
+    assert problems[4].startswith("the same garbage as row 3 of this file, 12 m away;")
+    assert problems[8].startswith("the same garbage as row 7 of this file, 5 m away;")
+    assert problems[9].startswith("the same garbage as row 3 of this file, 4 m away;")
     report = import_layer(empty_register, "risks", path, by=OFFICER, allow_duplicates=True)
     assert report.added == 7 and not report.rejected
     assert empty_register.verify().ok
@@ -408,7 +408,7 @@ def test_the_command_line_names_a_row_repeated_in_the_file_in_both_languages(
         "--register", register, "import", "risks", path, "--by", OFFICER, "--dry-run"
     )
     assert code == 0, err
-    assert "row 3 of this file is a garbage 12 m away; keep one of the two rows" in out
+    assert "the same garbage as row 3 of this file, 12 m away; keep one of the two rows" in out
     code, out, err = _run(
         "--register",
         register,
@@ -422,7 +422,7 @@ def test_the_command_line_names_a_row_repeated_in_the_file_in_both_languages(
         "--dry-run",
     )
     assert code == 0, err
-    assert "文件第 3 行是 12 米处的同类隐患（garbage）" in out
+    assert "与文件第 3 行是同类隐患（garbage），相距 12 米" in out
 
 
 def test_cli_imports_the_workbook_and_writes_the_rejects(sample_register_path, tmp_path):

@@ -1042,7 +1042,7 @@ def _import_risks(
                     rejects.append(
                         Reject(
                             it.label,
-                            f"row {twin[0]} of this file is a {it.row['category']} "
+                            f"the same {it.row['category']} as row {twin[0]} of this file, "
                             f"{twin[1]:.0f} m away; keep one of the two rows, or import both "
                             "with --allow-duplicates if they are different hazards",
                             it.record,
