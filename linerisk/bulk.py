@@ -75,10 +75,6 @@ class DiskFlusher:
             if self._stop.wait(FLUSH_EVERY_S):
                 return
 
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
     def stop(self) -> None:
         """Stop flushing (waits for a flush under way) and close the file."""
         self._stop.set()

@@ -81,6 +81,17 @@ class Referenced:
         return self.status == PlaceStatus.OK
 
     @staticmethod
+    def array_names() -> list[str]:
+        """The names of the per-point arrays (every field but ``network``)."""
+        return [f.name for f in attrs.fields(Referenced) if f.name != "network"]
+
+    def take(self, index: np.ndarray) -> Referenced:
+        """The points at ``index`` (integer positions or a boolean mask)."""
+        return Referenced(
+            network=self.network, **{n: getattr(self, n)[index] for n in self.array_names()}
+        )
+
+    @staticmethod
     def gather(picks: Sequence[tuple[Referenced, int]]) -> Referenced:
         """Point ``k`` of each ``(referenced, k)`` in turn, as one result; all on
         one network.
@@ -101,12 +112,14 @@ class Referenced:
         start = dict(
             zip(map(id, sources), np.cumsum([0] + [len(r) for r in sources]), strict=False)
         )
-        take = np.fromiter((start[id(r)] + k for r, k in picks), np.int64, len(picks))
-        fields = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
-        return Referenced(
-            network=net,
-            **{name: np.concatenate([getattr(r, name) for r in sources])[take] for name in fields},
+        index = np.fromiter((start[id(r)] + k for r, k in picks), np.int64, len(picks))
+        if len(sources) == 1:
+            return sources[0].take(index)
+        names = Referenced.array_names()
+        whole = Referenced(
+            network=net, **{n: np.concatenate([getattr(r, n) for r in sources]) for n in names}
         )
+        return whole.take(index)
 
     def problem(self, i: int) -> str | None:
         """One sentence saying why point ``i`` could not be referenced, or None."""

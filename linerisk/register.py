@@ -1337,10 +1337,12 @@ class Register:
             stored = np.array([rows[i]["measure_m"] for i in pick], dtype=float)
             with np.errstate(invalid="ignore"):
                 take = np.abs(second.measure - stored) < np.abs(first.measure - stored)
-            names = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
             placed = Referenced(
                 network=net,
-                **{f: np.where(take, getattr(second, f), getattr(first, f)) for f in names},
+                **{
+                    f: np.where(take, getattr(second, f), getattr(first, f))
+                    for f in Referenced.array_names()
+                },
             )
         ref = _merge_referenced(net, len(sub), sub_xy, located, placed)
         ok = ref.ok
@@ -1349,8 +1351,7 @@ class Register:
         good = sub[ok]
         if not len(good):
             return out
-        names = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
-        ref = Referenced(network=net, **{f: getattr(ref, f)[ok] for f in names})
+        ref = ref.take(ok)
         m = len(good)
         blank: list[Any] = [None] * m
         columns = risk_columns(
@@ -1490,9 +1491,8 @@ def _merge_referenced(
         return located
     if placed is not None and located is None:
         return placed
-    fields = [f.name for f in attrs.fields(Referenced) if f.name != "network"]
     merged = {}
-    for name in fields:
+    for name in Referenced.array_names():
         a = getattr(located, name)
         b = getattr(placed, name)
         out = np.empty(n, dtype=np.result_type(a.dtype, b.dtype))
