@@ -9,6 +9,7 @@ import pytest
 
 from linerisk.cli.base import Env
 from linerisk.errors import LineriskError
+from linerisk.sample import sample_dir
 
 
 class _Terminal(io.StringIO):
@@ -128,4 +129,29 @@ def test_an_import_pauses_the_garbage_collector_while_it_reads_and_checks(
     with contextlib.suppress(LineriskError):
         importing.import_layer(empty_register, kind, path, by="王磊", dry_run=True)
     assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_reading_a_layer_pauses_the_garbage_collector(monkeypatch):
+    """read_layer builds one dict per feature (a million for a national file)
+    with the collector off, and puts it back after, also when reading fails."""
+    import gc
+
+    import linerisk.io.layers as layers
+
+    seen: list[bool] = []
+    real = layers.records_of
+
+    def building(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(layers, "records_of", building)
+    gc.enable()
+    layer = layers.read_layer(sample_dir() / "lines.geojson")
+    assert len(layer) > 0
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(layers.LayerError, match="cannot read"):
+        layers.read_layer(sample_dir() / "no-such-file.gpkg")
     assert gc.isenabled()

@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 import shapely
 
+from linerisk.bulk import collector_paused
 from linerisk.chainage import parse_chainage
 from linerisk.crs import WGS84, choose_metric_crs, transform_geometries
 from linerisk.errors import LineriskError
@@ -157,8 +158,11 @@ def records_of(names: Sequence[str], columns: Sequence[Sequence[Any]], n: int) -
     return list(map(dict, map(zip, itertools.repeat(names), zip(*columns, strict=True))))
 
 
+@collector_paused()
 def read_layer(path: str | Path, layer: str | int | None = None) -> Layer:
-    """Read one vector layer with pyogrio.
+    """Read one vector layer with pyogrio, with the cyclic garbage collector
+    paused (a national file is a million record dicts: with the collector on,
+    reading it took twice as long).
 
     >>> from linerisk.sample import sample_dir
     >>> lines = read_layer(sample_dir() / "lines.geojson")
