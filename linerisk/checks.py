@@ -348,8 +348,12 @@ class _Layers:
         #: every risk row, read once for the coordinate check and the stale check
         self.risks = reg.store.find_risks(RiskQuery())
 
-    def read_layer(self, kind: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    def read_layer(
+        self, kind: str, geometry: bool = True
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
         rows, geoms = self.data[kind]
+        if not geometry:
+            geoms = np.full(len(geoms), None, dtype=object)
         bad = self.drop.get(kind)
         if not bad:
             return rows, geoms

@@ -825,7 +825,7 @@ def test_bulk_insert_keeps_the_attribute_indexes(empty_register):
     assert reg.verify().ok
 
 
-@pytest.mark.parametrize(("layer", "blob_sql"), [("segments", "point"), ("police_areas", "empty")])
+@pytest.mark.parametrize(("layer", "blob_sql"), [("kmposts", "empty"), ("police_areas", "empty")])
 def test_a_stored_geometry_of_the_wrong_type_or_empty_is_refused_in_one_sentence(
     sample_register_path, layer, blob_sql, tmp_path
 ):
@@ -842,10 +842,9 @@ def test_a_stored_geometry_of_the_wrong_type_or_empty_is_refused_in_one_sentence
     else:  # a GeoPackage blob flagged empty: header with no envelope, then empty WKB
         import shapely
 
+        empty = "POINT EMPTY" if layer == "kmposts" else "MULTIPOLYGON EMPTY"
         blob = (
-            b"GP\x00\x11"
-            + (4548).to_bytes(4, "little")
-            + shapely.to_wkb(shapely.from_wkt("MULTIPOLYGON EMPTY"))
+            b"GP\x00\x11" + (4548).to_bytes(4, "little") + shapely.to_wkb(shapely.from_wkt(empty))
         )
     with Register.open(sample_register_path) as reg:  # its connection has the GPKG functions
         reg.store._conn.execute(f'UPDATE "{layer}" SET geom = ? WHERE fid = 2', (blob,))
@@ -859,6 +858,31 @@ def test_a_stored_geometry_of_the_wrong_type_or_empty_is_refused_in_one_sentence
     assert err.strip().count("\n") == 0 and "linerisk check" in err
     code, _out, err = run_cli(*argv, lang="zh")
     assert code != 0 and "图层第 2 个要素" in err
+
+
+def test_segment_geometries_are_not_read_back_and_a_wrong_one_is_left_to_check(
+    sample_register_path,
+):
+    """A segment is its chainage range: the geometry stored with it is cut from its
+    line for GIS tools and not read when the network is loaded (a national
+    register has 160,000 of them). One edited into a point by another tool does
+    not stop the register; ``linerisk check`` names it."""
+    import numpy as np
+
+    from linerisk.store.gpkg import encode_points
+    from tests.cli_run import run_cli
+
+    with Register.open(sample_register_path) as reg:
+        stored = reg.store.read_layer("segments")[1]
+        assert all(g is not None and g.length > 0 for g in stored)
+        assert all(s.geometry is None for s in reg.network.segments)
+        blob = encode_points(np.array([500000.0]), np.array([4300000.0]), 4548)[0]
+        reg.store._conn.execute('UPDATE "segments" SET geom = ? WHERE fid = 2', (blob,))
+    with Register.open(sample_register_path) as reg:
+        assert len(reg.network.segments) == len(stored)
+    code, out, _err = run_cli("--register", sample_register_path, "--lang", "en", "check")
+    assert code != 0
+    assert "segment" in out.lower() and "Point" in out
 
 
 def test_find_risks_can_read_only_some_columns(sample_register):

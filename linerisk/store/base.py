@@ -84,11 +84,13 @@ class Store(abc.ABC):
         *,
         where: Mapping[str, Sequence[Any]] | None = None,
         boxes: Sequence[tuple[float, float, float, float]] | None = None,
+        geometry: bool = True,
     ) -> tuple[list[dict[str, Any]], np.ndarray]:
         """A layer's rows and geometries in file order; with ``where``, only rows
         whose column holds one of the given values (every column given must
         match); with ``boxes`` (minx, miny, maxx, maxy), only features whose
-        extent meets one of them."""
+        extent meets one of them; with ``geometry=False``, None for every
+        geometry, which is then not read."""
 
     @abc.abstractmethod
     def layer_keys(self, kind: str) -> list[str]:

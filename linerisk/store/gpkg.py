@@ -784,10 +784,11 @@ class GeoPackageStore(Store):
         *,
         where: Mapping[str, Sequence[Any]] | None = None,
         boxes: Sequence[tuple[float, float, float, float]] | None = None,
+        geometry: bool = True,
     ) -> tuple[list[dict[str, Any]], np.ndarray]:
         table = self._layer(kind)
         names = table.column_names
-        cols = ", ".join(f'"{c}"' for c in ("geom", *names))
+        cols = ", ".join(f'"{c}"' for c in ("geom" if geometry else "NULL", *names))
         tests: list[str] = []
         params: list[Any] = []
         for column, values in (where or {}).items():
@@ -808,7 +809,12 @@ class GeoPackageStore(Store):
         cur = self._conn.cursor()
         cur.row_factory = None
         rows = cur.execute(sql + " ORDER BY fid", params).fetchall()
-        geoms = decode_geometries([r[0] for r in rows])
+        if geometry:
+            geoms = decode_geometries([r[0] for r in rows])
+        else:
+            import numpy as np
+
+            geoms = np.full(len(rows), None, dtype=object)
         records = [dict(zip(names, r[1:], strict=True)) for r in rows]
         return records, geoms
 

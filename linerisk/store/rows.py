@@ -174,7 +174,9 @@ def network_from_store(store: Store, settings: Settings) -> Network:
     ``linerisk check`` re-checks a register edited by other tools.
     """
     with trusted_geometries():
-        return _network_from_store(store, settings, lambda kind: _read(store, kind))
+        return _network_from_store(
+            store, settings, lambda kind: _read(store, kind, geometry=kind != "segments")
+        )
 
 
 def network_near(
@@ -212,7 +214,7 @@ def network_near(
         "fences": ([], np.empty(0, dtype=object)),
     }
     for kind in ("kmposts", "chain_breaks", "segments"):
-        layers[kind] = _read(store, kind, where={"line": ids})
+        layers[kind] = _read(store, kind, geometry=kind != "segments", where={"line": ids})
     at = [(px, py, px, py) for px, py in zip(x, y, strict=True)]
 
     def build() -> Network:
@@ -231,10 +233,12 @@ def network_near(
     return build()
 
 
-def _read(store: Store, kind: str, **where: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
+def _read(
+    store: Store, kind: str, geometry: bool = True, **where: Any
+) -> tuple[list[dict[str, Any]], np.ndarray]:
     """A layer's rows and geometries, refused if a geometry has the wrong type or
     is empty (a missing geometry is allowed, as the model objects allow it)."""
-    rows, geoms = store.read_layer(kind, **where)
+    rows, geoms = store.read_layer(kind, geometry=geometry, **where)
     types = GEOMETRY_TYPES[kind]
     kinds = shapely.get_type_id(geoms)
     allowed = [int(shapely.GeometryType[t.upper()]) for t in types]
