@@ -18,7 +18,7 @@ import itertools
 import json
 import math
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PartySummary", "Register", "VerifyReport"]
 
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
+
+#: report events of a bulk insert are built and written this many at a time
+EVENT_BATCH = 50_000
 
 #: up to this many points are referenced on the part of the network near them
 #: (read through the register's spatial indexes) when the whole is not loaded
@@ -546,21 +549,29 @@ class Register:
             seq, prev = self.store.event_head()
             first = self.store.next_risk_id()
 
-            def reports() -> list[tuple[Any, ...]]:
+            def reports() -> Iterator[list[tuple[Any, ...]]]:
                 # The report events need only the ids the rows will get, so a
-                # store may build them while it writes the rows.
-                data = canonical_objects(record, '{"record":', tail)
-                events = zip(
-                    range(first, first + n),
-                    found_col,
-                    by_col,
-                    itertools.repeat(Action.REPORT.value),
-                    itertools.repeat(None),
-                    itertools.repeat(Status.REPORTED.value),
-                    notes,
-                    data,
-                )
-                return chain_events(seq, prev, events)[0]
+                # store may build them while it writes the rows. A slice at a
+                # time: the JSON of a million records and their rows, held at
+                # once, were gigabytes of memory to fault in.
+                last_seq, last_hash = seq, prev
+                for lo in range(0, n, EVENT_BATCH):
+                    hi = min(n, lo + EVENT_BATCH)
+                    data = canonical_objects(
+                        {k: v[lo:hi] for k, v in record.items()}, '{"record":', tail
+                    )
+                    events = zip(
+                        range(first + lo, first + hi),
+                        found_col[lo:hi],
+                        by_col[lo:hi],
+                        itertools.repeat(Action.REPORT.value),
+                        itertools.repeat(None),
+                        itertools.repeat(Status.REPORTED.value),
+                        notes[lo:hi],
+                        data,
+                    )
+                    rows, last_seq, last_hash = chain_events(last_seq, last_hash, events)
+                    yield rows
 
             with self.store.appending_events(reports, n):
                 ids = self.store.insert_risks(columns, ref.x, ref.y, progress)

@@ -439,14 +439,25 @@ def _events(reg: Register) -> list[tuple]:
     return out
 
 
+@pytest.mark.parametrize("batch", [50_000, 64])
 def test_events_built_in_a_child_are_those_built_in_process(
-    tmp_path, sample_network, monkeypatch, child_events
+    tmp_path, sample_network, monkeypatch, child_events, batch
 ):
+    """Also when the events are built and written in batches (64 here: eleven
+    batches, the last one short), the chain running on from batch to batch."""
+    import linerisk.register as register
+
+    monkeypatch.setattr(register, "EVENT_BATCH", batch)
+    chained = []
+    real_chain = register.chain_events
+    monkeypatch.setattr(register, "chain_events", lambda *a: chained.append(1) or real_chain(*a))
     rows = _bulk_rows(700)
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 10**9)
     here = Register.create(tmp_path / "here.gpkg", network=sample_network)
     here.add_risks(rows[:5], allow_duplicates=True)  # the chain continues from these
+    chained.clear()
     here.add_risks(rows[5:], allow_duplicates=True)
+    assert len(chained) == -(-695 // batch)
     assert here.store.count_risks() == 700
     assert child_events == []
     monkeypatch.setattr(sidecar, "CHILD_EVENTS", 100)

@@ -8,7 +8,7 @@ geometries are shapely objects in the register's CRS.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -167,13 +167,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def appending_events(
-        self, produce: Callable[[], Sequence[Sequence[Any]]], count: int
+        self, produce: Callable[[], Iterable[Sequence[Sequence[Any]]]], count: int
     ) -> AbstractContextManager[None]:
-        """Append the ``count`` chained event rows that ``produce()`` returns, as
-        :meth:`append_events` does, by the end of the ``with`` block; a store may
-        build them while the block runs (a bulk insert writes its risk rows
-        there). ``produce`` must not read the store; nothing is appended if the
-        block raises."""
+        """Append the ``count`` chained event rows that ``produce()`` yields, in
+        batches in chain order, as :meth:`append_events` does, by the end of the
+        ``with`` block; a store may build them while the block runs (a bulk
+        insert writes its risk rows there). Batches let a million events be
+        built and written a slice at a time, never all held at once.
+        ``produce`` must not read the store; nothing is appended if the block
+        raises."""
 
     @abc.abstractmethod
     def history_rows(self) -> Iterator[dict[str, Any]]:

@@ -236,16 +236,20 @@ def _insert_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> N
     insert_rows(conn, EVENTS_TABLE, [names[i] for i in keep], values, fixed)
 
 
-def _write_side_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
-    """Write event rows to a new scratch file: the events table alone, laid out
-    as in a register, with no journal (the file is thrown away on failure)."""
+def _write_side_events(
+    conn: sqlite3.Connection, batches: Iterable[Sequence[Sequence[Any]]]
+) -> None:
+    """Write batches of event rows to a new scratch file: the events table alone,
+    laid out as in a register, with no journal (the file is thrown away on
+    failure)."""
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -131072")
     conn.execute(_table_sql(EVENTS_TABLE, EVENT_COLUMNS))
     conn.execute("BEGIN")
-    _insert_events(conn, rows)
+    for rows in batches:
+        _insert_events(conn, rows)
     conn.execute("COMMIT")
 
 
@@ -1049,7 +1053,7 @@ class GeoPackageStore(Store):
 
     @contextlib.contextmanager
     def appending_events(
-        self, produce: Callable[[], Sequence[Sequence[Any]]], count: int
+        self, produce: Callable[[], Iterable[Sequence[Sequence[Any]]]], count: int
     ) -> Iterator[None]:
         if not self._depth:
             raise StoreError("writes must happen inside a transaction")
@@ -1063,7 +1067,8 @@ class GeoPackageStore(Store):
                 side = sidecar.SideWriter(produce, _write_side_events)
         if side is None:
             yield
-            self.append_events(produce())
+            for rows in produce():
+                self.append_events(rows)
             return
         try:
             yield

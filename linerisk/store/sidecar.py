@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -96,16 +96,16 @@ def _child(
     send: Any,
     parent: int,
     path: str,
-    produce: Callable[[], Sequence[Sequence[Any]]],
-    write: Callable[[sqlite3.Connection, Sequence[Sequence[Any]]], None],
+    produce: Callable[[], Iterable[Sequence[Sequence[Any]]]],
+    write: Callable[[sqlite3.Connection, Iterable[Sequence[Sequence[Any]]]], None],
 ) -> None:
     _die_with_parent(parent)
     gc.disable()  # it would write to every object it walks, copying the parent's pages
     try:
-        rows = produce()
+        batches = produce()  # built as they are written: a slice at a time in memory
         try:
             with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-                write(conn, rows)
+                write(conn, batches)
         except sqlite3.Error as exc:  # a full disk, most likely
             raise StoreError(
                 f"cannot write the history to the scratch file {path}: {exc}; "
@@ -122,7 +122,8 @@ def _child(
 
 
 class SideWriter:
-    """A forked child writing ``write(conn, produce())`` into a scratch SQLite file.
+    """A forked child writing ``write(conn, produce())`` into a scratch SQLite file
+    (``produce`` yields batches of rows, ``write`` writes them as they come).
 
     :meth:`wait` returns the file once the child is done (or raises what the
     child raised); :meth:`abort` stops the child. Either way the caller removes
@@ -131,8 +132,8 @@ class SideWriter:
 
     def __init__(
         self,
-        produce: Callable[[], Sequence[Sequence[Any]]],
-        write: Callable[[sqlite3.Connection, Sequence[Sequence[Any]]], None],
+        produce: Callable[[], Iterable[Sequence[Sequence[Any]]]],
+        write: Callable[[sqlite3.Connection, Iterable[Sequence[Sequence[Any]]]], None],
     ) -> None:
         import multiprocessing
 
