@@ -151,6 +151,10 @@ _RULES: list[Rule] = [
         "撤销隐患须注明原因：{r}",
     ),
     (
+        re.compile(r"returning a risk for rework needs a note of what the re-inspection found"),
+        "退回整改须填写备注，说明复查发现的问题",
+    ),
+    (
         re.compile(r"unknown withdraw reason (?P<r>'[^']*'); choose one of (?P<c>.+)"),
         "未知撤销原因 {r}；可选：{c}",
     ),

@@ -2,8 +2,10 @@
 makes its history tamper-evident.
 
 Closed loop (闭环): reported → assigned → rectifying → awaiting_recheck → cleared;
-any open state → withdrawn (with a reason); cleared → assigned again (reopened,
-same id). Nothing here touches storage.
+a re-inspection that finds the hazard still there sends it back, awaiting_recheck
+→ rectifying (returned for rework, with a note of what was found); any open state
+→ withdrawn (with a reason); cleared → assigned again (reopened, same id).
+Nothing here touches storage.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.START: (frozenset({Status.ASSIGNED}), Status.RECTIFYING),
     Action.SUBMIT: (frozenset({Status.RECTIFYING}), Status.AWAITING_RECHECK),
     Action.CLEAR: (frozenset({Status.AWAITING_RECHECK}), Status.CLEARED),
+    Action.REWORK: (frozenset({Status.AWAITING_RECHECK}), Status.RECTIFYING),
     Action.WITHDRAW: (frozenset(s for s in Status if s.is_open), Status.WITHDRAWN),
     Action.REOPEN: (frozenset({Status.CLEARED}), Status.ASSIGNED),
 }
@@ -59,8 +62,12 @@ class TransitionError(LineriskError, ValueError):
     """A status change the lifecycle does not allow; the message names both states."""
 
 
-def next_status(current: Status, action: Action | str, reason: str | None = None) -> Status:
-    """The status after ``action``, or :class:`TransitionError`.
+def next_status(
+    current: Status, action: Action | str, reason: str | None = None, note: str | None = ""
+) -> Status:
+    """The status after ``action``, or :class:`TransitionError`. A withdrawal
+    needs one of :data:`WITHDRAW_REASONS`; returning a risk for rework needs a
+    ``note`` of what the re-inspection found.
 
     >>> next_status(Status.REPORTED, "assign").value
     'assigned'
@@ -92,6 +99,10 @@ def next_status(current: Status, action: Action | str, reason: str | None = None
             raise TransitionError(
                 f"unknown withdraw reason {reason!r}; choose one of " + ", ".join(WITHDRAW_REASONS)
             )
+    if action is Action.REWORK and not str(note or "").strip():
+        raise TransitionError(
+            "returning a risk for rework needs a note of what the re-inspection found"
+        )
     return target
 
 

@@ -146,6 +146,7 @@ class Action(_Labelled):
     START = "start"
     SUBMIT = "submit"
     CLEAR = "clear"
+    REWORK = "rework"
     WITHDRAW = "withdraw"
     REOPEN = "reopen"
     MOVE = "move"
@@ -203,6 +204,7 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "start": ("开始整改", "rectification started"),
         "submit": ("申请复查", "submitted for re-inspection"),
         "clear": ("复查销号", "cleared after re-inspection"),
+        "rework": ("退回整改", "returned for rework"),
         "withdraw": ("撤销", "withdrawn"),
         "reopen": ("重新打开", "reopened"),
         "move": ("更正位置", "location corrected"),

@@ -614,7 +614,7 @@ class Register:
                     if not by:
                         raise LineriskError("every change needs the actor who made it (by)")
                     reason = ev.get("reason")
-                    target = next_status(status, action, reason)
+                    target = next_status(status, action, reason, ev.get("note"))
                     when = self.parse_time(ev.get("at"), now)
                     if when < last:
                         raise TransitionError(
@@ -835,7 +835,7 @@ class Register:
         now = dt.datetime.now(self.settings.tzinfo)
         with self.store.transaction():
             risk = self.get(risk_id)
-            target = next_status(risk.status, action, reason)
+            target = next_status(risk.status, action, reason, note)
             when = self.parse_time(at, now)
             self._check_time(risk, when)
             changes: dict[str, Any] = {"status": target.value, "updated_at": _iso(now)}
@@ -887,6 +887,11 @@ class Register:
     def clear(self, risk_id: int, *, by: str, note: str = "", at: Any = None) -> Risk:
         """awaiting_recheck → cleared (复查销号)."""
         return self.transition(risk_id, Action.CLEAR, by=by, note=note, at=at)
+
+    def rework(self, risk_id: int, *, by: str, note: str, at: Any = None) -> Risk:
+        """awaiting_recheck → rectifying (退回整改): the re-inspection found the
+        hazard still there; ``note`` says what it found. The deadline stays."""
+        return self.transition(risk_id, Action.REWORK, by=by, note=note, at=at)
 
     def withdraw(
         self, risk_id: int, *, by: str, reason: str, note: str = "", at: Any = None

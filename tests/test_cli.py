@@ -796,6 +796,8 @@ def test_closed_loop_through_the_cli(reg):
         ("assign", OFFICER, "2026-11-26T10:00+08:00", "assigned"),
         ("start", STREET, "2026-11-27T09:00+08:00", "rectifying"),
         ("submit", STREET, "2026-11-28T16:00+08:00", "awaiting_recheck"),
+        ("rework", OFFICER, "2026-11-28T18:00+08:00", "rectifying"),
+        ("submit", STREET, "2026-11-29T08:00+08:00", "awaiting_recheck"),
         ("clear", OFFICER, "2026-11-29T10:00+08:00", "cleared"),
         ("reopen", OFFICER, "2026-12-10T08:00+08:00", "assigned"),
     ]
@@ -830,6 +832,28 @@ def test_closed_loop_through_the_cli(reg):
     assert withdrawn["status"] == "withdrawn"
     assert okj("--register", reg, "risk", "show", rid)["history"][-1]["reason"] == "not_a_hazard"
     assert "审计链完整" in ok("--register", reg, "verify")
+
+
+def test_rework_without_a_note_is_refused_in_one_sentence_and_writes_nothing(reg):
+    rid = add_by_chainage(reg)["id"]
+    for action in ("assign", "start", "submit"):
+        okj("--register", reg, "risk", action, rid, "--by", OFFICER)
+    before = snapshot(reg)
+    assert_user_error(
+        run("--register", reg, "--lang", "en", "risk", "rework", rid, "--by", OFFICER),
+        "returning a risk for rework needs a note of what the re-inspection found",
+    )
+    assert_user_error(
+        run("--register", reg, "--lang", "zh", "risk", "rework", rid, "--by", OFFICER),
+        "退回整改须填写备注",
+    )
+    assert snapshot(reg) == before
+    text = ok(
+        "--register", reg, "risk", "rework", rid, "--by", OFFICER, "--note", "护网缺口仍未封堵"
+    )
+    assert "整改中" in text.splitlines()[0]
+    shown = ok("--register", reg, "risk", "show", rid)
+    assert "退回整改" in shown and "护网缺口仍未封堵" in shown
 
 
 def test_transition_prints_the_risk(reg):
@@ -1045,6 +1069,7 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "the same garbage as row 3 of this file, 12 m away; keep one of the two rows, or import "
         "both "
         "with --allow-duplicates if they are different hazards",
+        "returning a risk for rework needs a note of what the re-inspection found",
     ]
     for message in english:
         zh = translate_error(message, "zh")

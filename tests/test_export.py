@@ -208,3 +208,33 @@ def test_export_replaces_a_file_whole(sample_register, tmp_path):
     export_layer(sample_register, "risks", out, filters={"status": "cleared"})
     assert len(read_source(out)) == 18
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.gpkg", "register.gpkg"]
+
+
+def test_the_rectification_date_is_the_last_submission_still_standing(empty_register):
+    """An export's rectification date (整改完成日期) is when the risk was last
+    submitted for re-inspection; a failed re-inspection (rework) takes it back,
+    and the next submission sets it again."""
+    import datetime as dt
+
+    from linerisk.io.export import risk_export_records
+
+    reg = empty_register
+    tz = dt.timezone(dt.timedelta(hours=8))
+    day = dt.datetime(2026, 11, 2, 9, 0, tzinfo=tz)
+    risk = reg.add_risk(
+        category="garbage", severity="general", found_by="王磊", found_at=day,
+        line="JD", chainage="K5+000", side="left", offset=30,
+    )  # fmt: skip
+    reg.assign(risk.id, by="王磊", at=day + dt.timedelta(hours=1))
+    reg.start(risk.id, by="刘敏", at=day + dt.timedelta(hours=2))
+
+    def rectified_at() -> str | None:
+        return risk_export_records(reg, [reg.get(risk.id)], day)[0]["rectified_at"]
+
+    assert rectified_at() is None
+    reg.submit(risk.id, by="刘敏", at=day + dt.timedelta(days=1))
+    assert rectified_at() == "2026-11-03T09:00:00+08:00"
+    reg.rework(risk.id, by="王磊", at=day + dt.timedelta(days=2), note="垃圾未清运完")
+    assert rectified_at() is None
+    reg.submit(risk.id, by="刘敏", at=day + dt.timedelta(days=3))
+    assert rectified_at() == "2026-11-05T09:00:00+08:00"

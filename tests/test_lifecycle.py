@@ -20,7 +20,7 @@ WORKS = "天津工务段 张贵庄线路工区 韩卫东"
 
 STATUSES = ("reported", "assigned", "rectifying", "awaiting_recheck", "cleared", "withdrawn")
 OPEN = ("reported", "assigned", "rectifying", "awaiting_recheck")
-LIFECYCLE_ACTIONS = ("assign", "start", "submit", "clear", "withdraw", "reopen")
+LIFECYCLE_ACTIONS = ("assign", "start", "submit", "clear", "rework", "withdraw", "reopen")
 #: actions that exist in the history but are not status changes
 OTHER_ACTIONS = ("report", "move", "edit")
 
@@ -30,6 +30,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("assigned", "start"): "rectifying",
     ("rectifying", "submit"): "awaiting_recheck",
     ("awaiting_recheck", "clear"): "cleared",
+    # the re-inspection found the hazard still there: back to rectification
+    ("awaiting_recheck", "rework"): "rectifying",
     ("cleared", "reopen"): "assigned",
     **{(s, "withdraw"): "withdrawn" for s in OPEN},
 }
@@ -38,6 +40,7 @@ TARGET = {
     "start": "rectifying",
     "submit": "awaiting_recheck",
     "clear": "cleared",
+    "rework": "rectifying",
     "withdraw": "withdrawn",
     "reopen": "assigned",
 }
@@ -227,6 +230,44 @@ def test_withdraw_records_its_reason(reg, reason):
     out = reg.withdraw(risk.id, by=POLICE, reason=reason, note="经核实", at=ACT_AT)
     assert out.status.value == "withdrawn"
     assert reg.history(risk.id)[-1].data["reason"] == reason
+
+
+# ----------------------------------------------------------------------------- rework
+
+
+@pytest.mark.parametrize("note", [None, "", "   "])
+def test_rework_needs_a_note_of_what_the_re_inspection_found(reg, note):
+    risk = risk_in(reg, "awaiting_recheck")
+    before = event_count(reg)
+    with pytest.raises(TransitionError, match="needs a note"):
+        reg.transition(risk.id, "rework", by=POLICE, at=ACT_AT, note=note)
+    assert reg.get(risk.id).status.value == "awaiting_recheck"
+    assert event_count(reg) == before
+
+
+def test_a_failed_re_inspection_goes_back_to_rectifying_and_keeps_its_deadline(reg):
+    """复查不合格，退回整改: the same risk, its deadline unchanged (it may fall
+    overdue meanwhile), then submitted and re-inspected again."""
+    risk = risk_in(reg, "awaiting_recheck")
+    out = reg.rework(risk.id, by=POLICE, note="薄膜未压实，仍有飘起", at=ACT_AT)
+    assert (out.id, out.status.value, out.deadline) == (risk.id, "rectifying", risk.deadline)
+    assert out.cleared_at is None
+    last = reg.history(risk.id)[-1]
+    assert (last.action.label("zh"), last.action.label("en")) == ("退回整改", "returned for rework")
+    assert (last.from_status.value, last.to_status.value) == ("awaiting_recheck", "rectifying")
+    assert last.note == "薄膜未压实，仍有飘起"
+    assert reg.get(risk.id).is_overdue(ACT_AT)  # a major risk found 19 days before
+    later = ACT_AT + dt.timedelta(days=1)
+    reg.submit(risk.id, by=WORKS, at=later, note="已重新压实")
+    cleared = reg.clear(risk.id, by=POLICE, at=later + dt.timedelta(hours=3))
+    assert cleared.status.value == "cleared"
+    assert [e.action.value for e in reg.history(risk.id)][-4:] == [
+        "submit",
+        "rework",
+        "submit",
+        "clear",
+    ]
+    assert reg.verify().ok
 
 
 # ----------------------------------------------------------------------------- reopen

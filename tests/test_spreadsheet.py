@@ -137,6 +137,7 @@ def test_statuses_map_to_the_lifecycle():
         parse_status("待定", {})
     assert status_path(Status.REPORTED, Status.CLEARED) == ["assign", "start", "submit", "clear"]
     assert status_path(Status.CLEARED, Status.RECTIFYING) == ["reopen", "start"]
+    assert status_path(Status.AWAITING_RECHECK, Status.RECTIFYING) == ["rework"]
     assert status_path(Status.ASSIGNED, Status.WITHDRAWN) == ["withdraw"]
     assert status_path(Status.WITHDRAWN, Status.ASSIGNED) is None
 
@@ -309,6 +310,27 @@ def test_importing_again_is_refused_row_by_row_then_upsert_updates(tmp_path, emp
     assert by_ref["TJ-2026-005"].cleared_at == dt.datetime(2026, 10, 3, tzinfo=TZ)
     assert by_ref["TJ-2026-010"].location.offset_m == pytest.approx(70)
     assert reg.history(by_ref["TJ-2026-010"].id)[-1].action.value == "move"
+    assert reg.verify().ok
+
+
+def test_an_item_back_in_rectification_in_the_next_edition_is_returned_for_rework(
+    tmp_path, empty_register
+):
+    """已整改 in one edition, 整改中 in the next: the re-inspection failed. The
+    upsert returns the risk for rework, the import noted as what was found."""
+    reg = empty_register
+    head = ["隐患编号", "里程", "侧别", "距离", "类别", "发现人", "状态", "发现日期"]
+    row = ["TJ-9", "K5+000", "右侧", "40米", "垃圾", "甲", "已整改", "2026-10-01"]
+    import_layer(reg, "risks", _write_xlsx(tmp_path / "a.xlsx", [head, row]), by=OFFICER)
+    (risk,) = reg.risks()
+    assert risk.status is Status.AWAITING_RECHECK
+    row[6] = "整改中"
+    path = _write_xlsx(tmp_path / "b.xlsx", [head, row])
+    report = import_layer(reg, "risks", path, by=OFFICER, mode="upsert")
+    assert (report.added, report.updated, len(report.rejected)) == (0, 1, 0)
+    last = reg.history(risk.id)[-1]
+    assert (last.action.value, reg.get(risk.id).status) == ("rework", Status.RECTIFYING)
+    assert "b.xlsx" in last.note
     assert reg.verify().ok
 
 

@@ -317,6 +317,11 @@ _transition_command("start", "assigned → rectifying: rectification has started
 _transition_command("submit", "rectifying → awaiting_recheck: ask for re-inspection. 申请复查。")
 _transition_command("clear", "awaiting_recheck → cleared: re-inspected and cleared. 复查销号。")
 _transition_command(
+    "rework",
+    "awaiting_recheck → rectifying: the re-inspection found the hazard still there; "
+    "--note says what it found. 复查不合格，退回整改（须填备注）。",
+)
+_transition_command(
     "withdraw", "open → withdrawn, with --reason (duplicate, not a hazard). 撤销。", True
 )
 _transition_command("reopen", "cleared → assigned: the hazard recurred (same id). 重新打开。")

@@ -177,7 +177,7 @@ def _history_facts(register: Register, ids: set[int]) -> tuple[dict[int, str], d
             continue
         if ev["action"] == "submit":
             submitted[rid] = ev["at"]
-        elif ev["action"] == "reopen":
+        elif ev["action"] in ("reopen", "rework"):
             submitted.pop(rid, None)
         elif ev["action"] == "withdraw":
             reasons[rid] = json.loads(ev["data"]).get("reason")

@@ -468,6 +468,7 @@ def replay_events(
         "start": found,
         "submit": item.rectified_at or item.cleared_at or found,
         "clear": item.cleared_at or item.rectified_at or found,
+        "rework": None,
         "withdraw": item.cleared_at or found,
         "reopen": None,
     }
@@ -519,7 +520,7 @@ def _check_history(history: Any, found_at: dt.datetime | None, tz: dt.tzinfo) ->
     status = Status.REPORTED
     last = found_at
     for ev in history:
-        status = next_status(status, ev.get("action", ""), ev.get("reason"))
+        status = next_status(status, ev.get("action", ""), ev.get("reason"), ev.get("note"))
         if ev.get("at"):
             at = parse_date(ev["at"], tz)
             if last is not None and at < last:
@@ -536,7 +537,7 @@ def _status_of_history(history: list[dict]) -> Status:
 
     status = Status.REPORTED
     for ev in history:
-        status = next_status(status, ev["action"], ev.get("reason"))
+        status = next_status(status, ev["action"], ev.get("reason"), ev.get("note"))
     return status
 
 
