@@ -1151,11 +1151,20 @@ def test_only_values_equal_and_of_one_type_in_every_row_are_common():
         "int_and_float": [1] * (n - 1) + [1.0],
         "true_and_one": [1] * (n - 1) + [True],
         "one_differs": ["x"] * (n - 1) + ["y"],
+        # between the rows a first look samples: found by the full count
+        "one_inside_differs": ["x"] * 301 + ["y"] + ["x"] * (n - 302),
+        # equal texts that are not one object are common all the same
+        "equal_copies": ["".join(["c", "d"]) for _ in range(n)],
         "empty": [None] * n,
         "blob": [b"GP"] * n,
         "nan": [math.nan] * n,
     }
-    assert gpkg._common_values(columns) == {"same": "'a''b'", "number": "15.0", "empty": "NULL"}
+    assert gpkg._common_values(columns) == {
+        "same": "'a''b'",
+        "number": "15.0",
+        "equal_copies": "'cd'",
+        "empty": "NULL",
+    }
     assert gpkg._common_values({k: v[1:] for k, v in columns.items()}) == {}  # too few rows
 
 

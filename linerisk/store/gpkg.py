@@ -207,7 +207,16 @@ def _common_values(columns: Mapping[str, Sequence[Any]]) -> dict[str, str]:
     common: dict[str, str] = {}
     for name, values in columns.items():
         values = values if isinstance(values, list) else list(values)
-        if len(values) < COMMON_FROM_ROWS or values.count(values[0]) != len(values):
+        n = len(values)
+        if n < COMMON_FROM_ROWS:
+            continue
+        first = values[0]
+        # most columns differ within a few rows: a sample rules them out before a
+        # full count (which, after a fork, would also copy every page it touches)
+        step = n // 8
+        if any(not (v is first or v == first) for v in values[step::step] + values[-1:]):
+            continue
+        if values.count(first) != n:
             continue
         if len(set(map(type, values))) != 1:  # 1 and 1.0 are equal, but not the same
             continue
