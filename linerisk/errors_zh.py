@@ -522,6 +522,14 @@ _RULES: list[Rule] = [
         "可加 --allow-duplicates 一并导入",
     ),
     (
+        re.compile(
+            r"the same (?P<c>\S+) as row (?P<r>\d+), (?P<d>\d+) m away; keep one of the two "
+            r"rows, or register both with allow_duplicates=True if they are different hazards"
+        ),
+        "与第 {r} 行是同类隐患（{c}），相距 {d} 米；请只保留其中一行，如确属两处隐患，"
+        "可用 allow_duplicates=True 一并登记",
+    ),
+    (
         re.compile(r"ref (?P<r>.+) appears twice in the file \(first at (?P<f>[^)]+)\)"),
         "原编号 {r} 在文件中出现两次（首次在 {f}）",
     ),

@@ -31,6 +31,7 @@ from linerisk.crs import WGS84
 from linerisk.errors import DuplicateRiskError, LineriskError, ReferencingError, UnknownRiskError
 from linerisk.lifecycle import (
     GENESIS,
+    TRANSITIONS,
     TransitionError,
     canonical_json,
     canonical_objects,
@@ -229,6 +230,24 @@ def _json(value: Any) -> str:
 def _values(rows: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
     """``row.get(key)`` of every row."""
     return list(map(operator.methodcaller("get", key), rows))
+
+
+def _ends_open(events: Sequence[Sequence[Mapping[str, Any]]] | None, n: int) -> np.ndarray:
+    """Whether each of ``n`` new risks is still open after the history given
+    for it (no history: open). An action that is not a status change, or that
+    cannot be read, leaves the status as it is: the replay refuses it later."""
+    import numpy as np
+
+    out = np.ones(n, dtype=bool)
+    for i, history in enumerate(events or ()):
+        status = Status.REPORTED
+        for ev in history or ():
+            try:
+                status = TRANSITIONS[Action.parse(ev["action"])][1]
+            except (KeyError, TypeError, ValueError):
+                continue
+        out[i] = status.is_open
+    return out
 
 
 def _texts(rows: Sequence[Mapping[str, Any]], key: str) -> list[str | None]:
@@ -519,6 +538,8 @@ class Register:
             i = int(bad[0])
             where = f"row {i + 1}: " if n > 1 else ""
             raise ReferencingError(f"{where}{ref.problem(i)}")
+        if not allow_duplicates and n > 1:
+            self._check_batch_duplicates(ref, cat_col, _ends_open(events, n))
         columns = risk_columns(
             ref,
             category=cat_col,
@@ -736,6 +757,43 @@ class Register:
                     return ref
             # nothing in reach, or a problem: the whole network says what it is
         return on(self.network)
+
+    def _check_batch_duplicates(
+        self, ref: Referenced, categories: Sequence[str], ends_open: np.ndarray
+    ) -> None:
+        """Refuse a batch two of whose rows would be open risks of one category
+        within ``duplicate_radius_m`` of each other, naming the later row and the
+        nearest earlier one (as an import names the rows of its file)."""
+        import numpy as np
+
+        from linerisk.grid import BoxGrid
+
+        radius = self.settings.duplicate_radius_m
+        rows = np.flatnonzero(ends_open)
+        if len(rows) < 2:
+            return
+        x, y = ref.x[rows], ref.y[rows]
+        # each point's box grown by the radius: the pairs found are the rows
+        # within the radius on each axis, then measured exactly
+        grid = BoxGrid(np.column_stack([x, y, x, y]), pad=radius, cell=2.0 * radius)
+        later, earlier = grid.query(x, y)
+        keep = earlier < later
+        later, earlier = later[keep], earlier[keep]
+        codes = np.unique(np.asarray(categories, dtype=object)[rows], return_inverse=True)[1]
+        d = np.hypot(x[later] - x[earlier], y[later] - y[earlier])
+        hit = (codes[later] == codes[earlier]) & (d <= radius)
+        if not hit.any():
+            return
+        later, earlier, d = later[hit], earlier[hit], d[hit]
+        first = later == later.min()
+        k = int(np.argmin(np.where(first, d, np.inf)))
+        i, j = int(rows[later[k]]), int(rows[earlier[k]])
+        raise DuplicateRiskError(
+            f"row {i + 1}: the same {categories[i]} as row {j + 1}, {d[k]:.0f} m away; keep "
+            "one of the two rows, or register both with allow_duplicates=True if they are "
+            "different hazards",
+            [],
+        )
 
     def _check_duplicates(self, ref: Referenced, categories: Sequence[str]) -> None:
         import numpy as np

@@ -1070,6 +1070,8 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "both "
         "with --allow-duplicates if they are different hazards",
         "returning a risk for rework needs a note of what the re-inspection found",
+        "row 4: the same garbage as row 1, 20 m away; keep one of the two rows, or register "
+        "both with allow_duplicates=True if they are different hazards",
     ]
     for message in english:
         zh = translate_error(message, "zh")

@@ -191,3 +191,62 @@ def test_the_sample_duplicate(sample_register):
         add_at(reg, x, y)
     assert info.value.existing[0][0] == s012.id
     assert f"risk {s012.id}" in str(info.value)
+
+
+def _row(x, y, category="garbage", **kw):
+    return dict(
+        category=category, severity="general", found_by=BY, found_at=FOUND, x=x, y=y,
+        crs="EPSG:4548", **kw,
+    )  # fmt: skip
+
+
+def test_rows_of_one_batch_for_the_same_open_hazard_are_refused(reg, first):
+    """add_risks compares its rows with each other as well: the first row that
+    repeats an earlier one (same category, within the radius, inclusive) is
+    named with the nearest earlier row, and nothing is written."""
+    assert reg.crs == "EPSG:4548"
+    x, y = first.location.x + 300.0, first.location.y  # no open risk near
+    before = snapshot(reg)
+    rows = [
+        _row(x, y),  # row 1
+        _row(x + 100.0, y),  # row 2: far from row 1
+        _row(x + 100.0, y + 5.0, "fence_damage"),  # row 3: another category
+        _row(x + 20.0, y),  # row 4: 20 m from row 1
+        _row(x + 96.0, y),  # row 5: 4 m from row 2, 76 m from row 4
+    ]
+    with pytest.raises(DuplicateRiskError) as info:
+        reg.add_risks(rows)
+    message = str(info.value)
+    assert message.startswith("row 4: the same garbage as row 1, 20 m away; keep one")
+    assert "allow_duplicates=True" in message
+    assert snapshot(reg) == before
+    # without row 4, row 5 is named with its nearest earlier row
+    with pytest.raises(DuplicateRiskError, match=r"^row 4: the same garbage as row 2, 4 m away"):
+        reg.add_risks(rows[:3] + rows[4:])
+    # exactly the radius counts; a metre more does not
+    radius = reg.settings.duplicate_radius_m
+    with pytest.raises(DuplicateRiskError, match=r"^row 2: the same garbage as row 1, 30 m"):
+        reg.add_risks([_row(x, y), _row(x, y + radius)])
+    assert snapshot(reg) == before
+    ids = reg.add_risks([_row(x, y), _row(x, y + radius + 1.0), rows[2]])
+    assert len(ids) == 3
+    # and allow_duplicates keeps them all
+    assert len(reg.add_risks(rows, allow_duplicates=True)) == 5
+
+
+def test_a_batch_row_whose_history_closes_it_is_no_duplicate(reg):
+    """A row that its own history clears (or withdraws) is not an open risk: a
+    row at the same spot is no duplicate of it, before or after it."""
+    x, y = 520800.0, 4332000.0  # near the sample line, away from other risks
+    at = (FOUND + dt.timedelta(hours=1)).isoformat()
+    closed = [
+        {"action": a, "by": BY, "at": at, "note": "已清理"}
+        for a in ("assign", "start", "submit", "clear")
+    ]
+    ids = reg.add_risks([_row(x, y), _row(x + 5.0, y)], events=[closed, []])
+    assert [reg.get(i).status.value for i in ids] == ["cleared", "reported"]
+    # a closed row after an open one does not count either; two open rows do
+    rows = [_row(x - 100.0, y), _row(x, y - 200.0), _row(x + 5.0, y - 200.0)]
+    assert len(reg.add_risks(rows, events=[[], [], closed])) == 3
+    with pytest.raises(DuplicateRiskError, match=r"^row 2: the same garbage as row 1, 5 m away"):
+        reg.add_risks([_row(x, y - 400.0), _row(x + 5.0, y - 400.0)])
