@@ -171,7 +171,9 @@ def network_from_store(store: Store, settings: Settings) -> Network:
     Geometries were checked for validity when they were imported, so that test
     is not repeated for each of the (at national scale, hundreds of thousands of)
     objects, and their type and emptiness are checked a layer at a time;
-    ``linerisk check`` re-checks a register edited by other tools.
+    ``linerisk check`` re-checks a register edited by other tools. Segments
+    come without geometry: a segment is its chainage range, and the geometry
+    stored with it is cut from its line for GIS tools.
     """
     with trusted_geometries():
         return _network_from_store(
