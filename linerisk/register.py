@@ -780,8 +780,14 @@ class Register:
         keep = earlier < later
         later, earlier = later[keep], earlier[keep]
         codes = np.unique(np.asarray(categories, dtype=object)[rows], return_inverse=True)[1]
-        d = np.hypot(x[later] - x[earlier], y[later] - y[earlier])
-        hit = (codes[later] == codes[earlier]) & (d <= radius)
+        same = codes[later] == codes[earlier]
+        later, earlier = later[same], earlier[same]
+        # math.hypot, as an import's check of the rows of its file: both put the
+        # edge of the radius in the same place
+        dx = (x[later] - x[earlier]).tolist()
+        dy = (y[later] - y[earlier]).tolist()
+        d = np.array([math.hypot(a, b) for a, b in zip(dx, dy, strict=True)], dtype=float)
+        hit = d <= radius
         if not hit.any():
             return
         later, earlier, d = later[hit], earlier[hit], d[hit]
