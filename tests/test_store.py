@@ -1268,3 +1268,40 @@ def test_finding_risks_near_a_point_starts_from_the_spatial_index(sample_registe
         assert [rid for rid, _d in sorted(near)] == [rid for rid, _d in expected]
         assert [d for _r, d in sorted(near)] == pytest.approx([d for _r, d in expected], abs=1e-6)
         assert risk.id in [rid for rid, _d in near]
+
+
+@pytest.mark.parametrize("order", ["as made", "reordered"])
+def test_events_from_the_child_are_copied_whole_or_by_name(
+    tmp_path, sample_network, child_events, order
+):
+    """The child's events are copied into the register with ``SELECT *`` (so that
+    SQLite moves the stored records and index entries as they are) only where
+    the register's events table has the child's columns in the child's order; a
+    register whose table was rebuilt with another order gets them by name, in
+    the right columns."""
+    rows = _bulk_rows(300)
+    reg = Register.create(tmp_path / "r.gpkg", network=sample_network)
+    conn = reg.store._conn
+    if order == "reordered":
+        cols = [(r[1], r[2], r[3], r[5]) for r in conn.execute("PRAGMA table_info(risk_events)")]
+        cols = cols[1:] + cols[:1]  # seq last
+        spec = ", ".join(
+            f'"{n}" {t}{" NOT NULL" if nn else ""}{" PRIMARY KEY" if pk else ""}'
+            for n, t, nn, pk in cols
+        )
+        with reg.transaction():
+            conn.execute("DROP TABLE risk_events")
+            conn.execute(f"CREATE TABLE risk_events ({spec})")
+            conn.execute(gpkg.EVENTS_INDEX_SQL)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    reg.add_risks(rows, allow_duplicates=True)
+    conn.set_trace_callback(None)
+    assert len(child_events) == 1
+    copies = [s for s in statements if s.startswith("INSERT INTO main.risk_events")]
+    assert len(copies) == 1
+    assert ("SELECT *" in copies[0]) is (order == "as made")
+    report = reg.verify()
+    assert report.ok and report.events == 300
+    assert [e["action"] for e in reg.store.iter_events()] == ["report"] * 300
+    reg.close()
