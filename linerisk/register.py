@@ -822,14 +822,18 @@ class Register:
             shapely.points([r["x"] for r in existing], [r["y"] for r in existing])
         )
         new_pts = shapely.points(ref.x, ref.y)
-        new_idx, old_idx = tree.query(new_pts, predicate="dwithin", distance=radius)
+        # GEOS finds the candidates with a margin; math.hypot decides, as in an
+        # import's check of each row (GeoPackageStore.risks_near), so that both
+        # put the edge of the radius in the same place
+        new_idx, old_idx = tree.query(new_pts, predicate="dwithin", distance=radius + 1e-6)
         hits: dict[int, list[tuple[int, float]]] = {}
-        for i, j in zip(new_idx, old_idx, strict=True):
-            old = existing[int(j)]
-            if old["category"] != categories[int(i)]:
+        for i, j in zip(new_idx.tolist(), old_idx.tolist(), strict=True):
+            old = existing[j]
+            if old["category"] != categories[i]:
                 continue
-            d = float(np.hypot(old["x"] - ref.x[i], old["y"] - ref.y[i]))
-            hits.setdefault(int(i), []).append((int(old["id"]), d))
+            d = math.hypot(old["x"] - float(ref.x[i]), old["y"] - float(ref.y[i]))
+            if d <= radius:
+                hits.setdefault(i, []).append((int(old["id"]), d))
         if hits:
             i = min(hits)
             found = sorted(hits[i], key=lambda t: t[1])

@@ -250,3 +250,24 @@ def test_a_batch_row_whose_history_closes_it_is_no_duplicate(reg):
     assert len(reg.add_risks(rows, events=[[], [], closed])) == 3
     with pytest.raises(DuplicateRiskError, match=r"^row 2: the same garbage as row 1, 5 m away"):
         reg.add_risks([_row(x, y - 400.0), _row(x + 5.0, y - 400.0)])
+
+
+def test_the_register_and_an_import_put_the_edge_of_the_radius_in_the_same_place(reg):
+    """A point whose distance to an open risk rounds to exactly the radius with
+    math.hypot but not in GEOS: an import's check of the row (risks_near) and
+    the register's own check must agree that it is a duplicate, or an import
+    would pass the row and then fail as a whole."""
+    import math
+
+    from linerisk.register import OPEN_STATUSES
+
+    x0, y0 = 520868.8941854074, 4332640.77833038
+    px, py = 520839.4132770825, 4332646.334952046
+    assert math.hypot(x0 - px, y0 - py) == reg.settings.duplicate_radius_m == 30
+    first = add_at(reg, x0, y0)
+    assert (first.location.x, first.location.y) == (x0, y0)
+    near = reg.store.risks_near(px, py, 30.0, "garbage", OPEN_STATUSES)
+    assert [rid for rid, _d in near] == [first.id]
+    with pytest.raises(DuplicateRiskError) as info:
+        add_at(reg, px, py)
+    assert info.value.existing == near
