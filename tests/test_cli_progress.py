@@ -100,6 +100,22 @@ def test_a_bulk_add_pauses_the_garbage_collector_and_puts_it_back(empty_register
         gc.enable()
 
 
+def _collector_seen_by(monkeypatch, module, name: str) -> list[bool]:
+    """Wrap ``module.name`` so that each call records whether the cyclic garbage
+    collector was on; returns the list it appends to."""
+    import gc
+
+    seen: list[bool] = []
+    real = getattr(module, name)
+
+    def wrapped(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapped)
+    return seen
+
+
 @pytest.mark.parametrize("kind", ["risks", "lines"])
 def test_an_import_pauses_the_garbage_collector_while_it_reads_and_checks(
     empty_register, tmp_path, monkeypatch, kind
@@ -111,14 +127,7 @@ def test_an_import_pauses_the_garbage_collector_while_it_reads_and_checks(
 
     import linerisk.io.importing as importing
 
-    seen: list[bool] = []
-    real = importing.read_source
-
-    def reading(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(importing, "read_source", reading)
+    seen = _collector_seen_by(monkeypatch, importing, "read_source")
     path = tmp_path / "one.csv"
     if kind == "risks":
         path.write_text("line,chainage,side,offset_m,category\nJD,K5+000,left,30,garbage\n")
@@ -139,14 +148,7 @@ def test_reading_a_layer_pauses_the_garbage_collector(monkeypatch):
 
     import linerisk.io.layers as layers
 
-    seen: list[bool] = []
-    real = layers.records_of
-
-    def building(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(layers, "records_of", building)
+    seen = _collector_seen_by(monkeypatch, layers, "records_of")
     gc.enable()
     layer = layers.read_layer(sample_dir() / "lines.geojson")
     assert len(layer) > 0
