@@ -155,6 +155,18 @@ _RULES: list[Rule] = [
         "退回整改须填写备注，说明复查发现的问题",
     ),
     (
+        re.compile(r"a new deadline can be given only when a risk is sent back for rework"),
+        "只有退回整改时才能重定整改期限",
+    ),
+    (
+        re.compile(r"the new deadline (?P<d>\S+) is not after the rework at (?P<a>\S+)"),
+        "新的整改期限 {d} 不晚于退回整改时间 {a}",
+    ),
+    (
+        re.compile(r"cannot read deadline (?P<t>'[^']*'); give a day.*"),
+        "无法识别整改期限 {t}；请填日期（如 2026-12-20）或时间（如 2026-12-20T18:00+08:00）",
+    ),
+    (
         re.compile(r"unknown withdraw reason (?P<r>'[^']*'); choose one of (?P<c>.+)"),
         "未知撤销原因 {r}；可选：{c}",
     ),

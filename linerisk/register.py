@@ -134,6 +134,8 @@ def _recorded_columns(events: Iterable[tuple[int, str, str, str]]) -> dict[str, 
         elif action == "reopen":
             state["cleared_at"] = None
             state["deadline"] = json.loads(text).get("deadline", state["deadline"])
+        elif action == "rework":  # sent back, perhaps with a new deadline
+            state["deadline"] = json.loads(text).get("deadline", state["deadline"])
     return state
 
 
@@ -895,11 +897,19 @@ class Register:
         note: str = "",
         at: dt.datetime | str | None = None,
         reason: str | None = None,
+        deadline: dt.datetime | dt.date | str | None = None,
     ) -> Risk:
-        """Move a risk along its lifecycle; refused changes raise TransitionError."""
+        """Move a risk along its lifecycle; refused changes raise TransitionError.
+
+        ``deadline`` gives a risk sent back for rework a new deadline (a day
+        means the end of that day); any other change refuses one."""
         action = Action.parse(action)
         if not str(by or "").strip():
             raise LineriskError("every change needs the actor who made it (by)")
+        if deadline is not None and deadline != "" and action is not Action.REWORK:
+            raise LineriskError(
+                "a new deadline can be given only when a risk is sent back for rework"
+            )
         now = dt.datetime.now(self.settings.tzinfo)
         with self.store.transaction():
             risk = self.get(risk_id)
@@ -915,9 +925,16 @@ class Register:
             if action is Action.REOPEN:
                 changes["cleared_at"] = None
                 # A reopened risk gets a fresh deadline from the day it recurred.
-                deadline = self.settings.deadline_for(risk.severity, when)
-                changes["deadline"] = _iso(deadline)
+                changes["deadline"] = _iso(self.settings.deadline_for(risk.severity, when))
                 data["deadline"] = changes["deadline"]
+            elif deadline is not None and deadline != "":
+                new_deadline = self._deadline(deadline)
+                if new_deadline <= when:
+                    raise LineriskError(
+                        f"the new deadline {_iso(new_deadline)} is not after the rework "
+                        f"at {_iso(when)}"
+                    )
+                changes["deadline"] = data["deadline"] = _iso(new_deadline)
             self.store.update_risk(risk_id, changes)
             self._append(
                 risk_id,
@@ -956,10 +973,32 @@ class Register:
         """awaiting_recheck → cleared (复查销号)."""
         return self.transition(risk_id, Action.CLEAR, by=by, note=note, at=at)
 
-    def rework(self, risk_id: int, *, by: str, note: str, at: Any = None) -> Risk:
+    def rework(
+        self, risk_id: int, *, by: str, note: str, at: Any = None, deadline: Any = None
+    ) -> Risk:
         """awaiting_recheck → rectifying (退回整改): the re-inspection found the
-        hazard still there; ``note`` says what it found. The deadline stays."""
-        return self.transition(risk_id, Action.REWORK, by=by, note=note, at=at)
+        hazard still there; ``note`` says what it found. The deadline stays,
+        unless ``deadline`` gives a new one (a day means the end of that day)."""
+        return self.transition(risk_id, Action.REWORK, by=by, note=note, at=at, deadline=deadline)
+
+    def _deadline(self, value: dt.datetime | dt.date | str) -> dt.datetime:
+        """A deadline given by a user: a time, or a day meaning the end of it."""
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return self.end_of_day(dt.date.fromisoformat(text))
+            except ValueError:
+                pass
+            try:
+                value = dt.datetime.fromisoformat(text)
+            except ValueError:
+                raise LineriskError(
+                    f"cannot read deadline {text!r}; give a day (2026-12-20) or a time "
+                    "(2026-12-20T18:00+08:00)"
+                ) from None
+        if isinstance(value, dt.datetime):
+            return self.parse_time(value, value)
+        return self.end_of_day(value)
 
     def withdraw(
         self, risk_id: int, *, by: str, reason: str, note: str = "", at: Any = None

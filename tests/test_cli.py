@@ -856,6 +856,42 @@ def test_rework_without_a_note_is_refused_in_one_sentence_and_writes_nothing(reg
     assert "退回整改" in shown and "护网缺口仍未封堵" in shown
 
 
+def test_rework_can_give_a_new_deadline_and_a_bad_one_writes_nothing(reg):
+    rid = add_by_chainage(reg)["id"]
+    for action in ("assign", "start", "submit"):
+        okj("--register", reg, "risk", action, rid, "--by", OFFICER)
+    before = snapshot(reg)
+    back = ("risk", "rework", rid, "--by", OFFICER, "--note", "护网缺口仍未封堵")
+    assert_user_error(
+        run("--register", reg, "--lang", "en", *back, "--deadline", "soon"),
+        "cannot read deadline 'soon'; give a day (2026-12-20) or a time",
+    )
+    assert_user_error(
+        run("--register", reg, "--lang", "zh", *back, "--deadline", "2020-01-01"),
+        "新的整改期限 2020-01-01T23:59:59+08:00 不晚于退回整改时间",
+    )
+    other = run(
+        "--register",
+        reg,
+        "risk",
+        "withdraw",
+        rid,
+        "--by",
+        OFFICER,
+        "--reason",
+        "duplicate",
+        "--deadline",
+        "2099-01-01",
+    )
+    assert other.code == 2 and "No such option '--deadline'" in other.err
+    assert snapshot(reg) == before
+    out = okj("--register", reg, *back, "--deadline", "2099-01-31")[0]
+    assert (out["status"], out["deadline"]) == ("rectifying", "2099-01-31T23:59:59+08:00")
+    last = okj("--register", reg, "risk", "show", rid)["history"][-1]
+    assert last["action"] == "rework"
+    assert "审计链完整" in ok("--register", reg, "verify")
+
+
 def test_transition_prints_the_risk(reg):
     text = ok("--register", reg, "--lang", "en", "risk", "assign", "5", "--by", OFFICER)
     assert text.splitlines()[0].startswith("Risk 5 ")
@@ -1070,6 +1106,10 @@ def test_every_listed_error_has_a_chinese_wording(reg):
         "both "
         "with --allow-duplicates if they are different hazards",
         "returning a risk for rework needs a note of what the re-inspection found",
+        "a new deadline can be given only when a risk is sent back for rework",
+        "the new deadline 2026-01-01T23:59:59+08:00 is not after the rework at "
+        "2026-01-02T09:00:00+08:00",
+        "cannot read deadline 'soon'; give a day (2026-12-20) or a time (2026-12-20T18:00+08:00)",
         "row 4: the same garbage as row 1, 20 m away; keep one of the two rows, or register "
         "both with allow_duplicates=True if they are different hazards",
     ]

@@ -270,6 +270,83 @@ def test_a_failed_re_inspection_goes_back_to_rectifying_and_keeps_its_deadline(r
     assert reg.verify().ok
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "2026-11-30",
+        dt.date(2026, 11, 30),
+        "2026-11-30T23:59:59+08:00",
+        dt.datetime(2026, 11, 30, 23, 59, 59, tzinfo=CST),
+        dt.datetime(2026, 11, 30, 15, 59, 59, tzinfo=dt.UTC),
+    ],
+)
+def test_a_risk_sent_back_for_rework_can_be_given_a_new_deadline(reg, given):
+    """Some stations give a new time limit when they send an item back: a day
+    means the end of that day, in the register's time zone."""
+    risk = risk_in(reg, "awaiting_recheck")
+    out = reg.rework(risk.id, by=POLICE, note="护网缺口仍未封堵", at=ACT_AT, deadline=given)
+    new = dt.datetime(2026, 11, 30, 23, 59, 59, tzinfo=CST)
+    assert (out.status.value, out.deadline) == ("rectifying", new)
+    assert out.deadline != risk.deadline
+    assert not out.is_overdue(new) and out.is_overdue(new + dt.timedelta(seconds=1))
+    last = reg.history(risk.id)[-1]
+    assert dt.datetime.fromisoformat(last.data["deadline"]) == new
+    # the row's deadline is the one its history records
+    assert reg.verify().ok
+
+
+def test_the_new_deadline_of_a_rework_is_what_its_history_says(reg):
+    """A deadline changed in the row but not by an event is caught by verify;
+    one changed by a rework is not."""
+    risk = risk_in(reg, "awaiting_recheck")
+    reg.rework(risk.id, by=POLICE, note="仍有缺口", at=ACT_AT, deadline="2026-12-05")
+    assert reg.verify().ok
+    with reg.store.transaction():
+        reg.store.update_risk(risk.id, {"deadline": "2026-12-31T23:59:59+08:00"})
+    report = reg.verify()
+    assert not report.ok
+    assert any("deadline" in problem for problem in report.problems)
+
+
+def test_the_agenda_shows_the_deadline_a_rework_gave_from_that_day_on(reg):
+    from linerisk.maps.agenda import build_agenda
+
+    risk = risk_in(reg, "awaiting_recheck")
+    reg.rework(risk.id, by=POLICE, note="仍有缺口", at=ACT_AT, deadline="2026-11-30")
+
+    def item(on: str):
+        (it,) = [i for i in build_agenda(reg, on=on).items if i.id == risk.id]
+        return it.status.value, it.deadline, it.overdue
+
+    # the day before the rework: awaiting re-inspection, the first deadline long past
+    assert item("2026-11-19") == ("awaiting_recheck", risk.deadline, True)
+    new = dt.datetime(2026, 11, 30, 23, 59, 59, tzinfo=CST)
+    assert item("2026-11-25") == ("rectifying", new, False)
+    assert item("2026-11-30") == ("rectifying", new, False)
+    assert item("2026-12-01") == ("rectifying", new, True)
+
+
+@pytest.mark.parametrize(
+    ("action", "deadline", "message"),
+    [
+        ("assign", "2026-12-30", "only when a risk is sent back for rework"),
+        ("rework", "2026-11-19", "is not after the rework at 2026-11-20T10:30:00"),
+        ("rework", "2026-11-20T10:30+08:00", "is not after the rework"),
+        ("rework", "next week", "cannot read deadline 'next week'"),
+    ],
+)
+def test_a_deadline_that_cannot_be_given_is_refused_and_nothing_is_written(
+    reg, action, deadline, message
+):
+    status = "reported" if action == "assign" else "awaiting_recheck"
+    risk = risk_in(reg, status)
+    before = event_count(reg)
+    with pytest.raises(LineriskError, match=message):
+        reg.transition(risk.id, action, by=POLICE, at=ACT_AT, note="复查不合格", deadline=deadline)
+    assert reg.get(risk.id) == risk
+    assert event_count(reg) == before
+
+
 # ----------------------------------------------------------------------------- reopen
 
 

@@ -287,18 +287,22 @@ def show(env: Env, risk_id: int, fmt):
     click.echo(render_table(rows, ("seq", "at", "actor", "action", "to_status", "note"), lang))
 
 
-def _transition_command(action: str, summary: str, needs_reason: bool = False):
+def _transition_command(
+    action: str, summary: str, needs_reason: bool = False, new_deadline: bool = False
+):
     @click.argument("risk_id", type=int)
     @by_option
     @note_option
     @at_option
     @one_format_option
     @click.pass_obj
-    def command(env: Env, risk_id: int, by, note, at, fmt, reason=None):
+    def command(env: Env, risk_id: int, by, note, at, fmt, reason=None, deadline=None):
         reg = env.open_register()
         lang = env.language(reg)
         actor = resolve_actor(by, reg)
-        r = reg.transition(risk_id, action, by=actor, note=note, at=at, reason=reason)
+        r = reg.transition(
+            risk_id, action, by=actor, note=note, at=at, reason=reason, deadline=deadline
+        )
         _emit_one(env, reg, r, fmt, lang)
 
     command.__doc__ = summary
@@ -308,6 +312,13 @@ def _transition_command(action: str, summary: str, needs_reason: bool = False):
             required=True,
             type=click.Choice(["duplicate", "not_a_hazard", "outside_scope"]),
             help="Why it leaves the register. 撤销原因。",
+        )(command)
+    if new_deadline:
+        command = click.option(
+            "--deadline",
+            metavar="DATE",
+            help="A new deadline (a day means the end of it); default: the deadline stays. "
+            "新的整改期限（默认不变）。",
         )(command)
     return risk.command(action)(command)
 
@@ -319,7 +330,9 @@ _transition_command("clear", "awaiting_recheck → cleared: re-inspected and cle
 _transition_command(
     "rework",
     "awaiting_recheck → rectifying: the re-inspection found the hazard still there; "
-    "--note says what it found. 复查不合格，退回整改（须填备注）。",
+    "--note says what it found, --deadline may set a new deadline. "
+    "复查不合格，退回整改（须填备注，可重定期限）。",
+    new_deadline=True,
 )
 _transition_command(
     "withdraw", "open → withdrawn, with --reason (duplicate, not a hazard). 撤销。", True
