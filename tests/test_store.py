@@ -912,6 +912,24 @@ def test_find_risks_can_read_only_some_columns(sample_register):
         store.find_risks(RiskQuery(), ["status", "colour"])
 
 
+def test_find_risks_by_register_number(sample_register):
+    """Only the risks whose ref is asked for, matched exactly, however many refs
+    (an import looks up every number of its file in one query)."""
+    from linerisk.store.base import RiskQuery
+
+    store = sample_register.store
+    by_ref = {r["ref"]: r["id"] for r in store.find_risks(RiskQuery(), ["ref"]) if r["ref"]}
+    some = sorted(by_ref)[:3]
+    asked = (some[0], some[2], some[0], "no such ref", some[1].lower(), "x'); DROP TABLE risks;--")
+    found = store.find_risks(RiskQuery(refs=asked), ["ref"])
+    assert [(r["id"], r["ref"]) for r in found] == sorted(
+        (by_ref[k], k) for k in (some[0], some[2])
+    )
+    many = (*(f"N{k:05d}" for k in range(5000)), some[1])
+    assert [r["id"] for r in store.find_risks(RiskQuery(refs=many))] == [by_ref[some[1]]]
+    assert store.find_risks(RiskQuery(refs=())) == []
+
+
 def test_new_registers_use_larger_pages(empty_register):
     """Registers are created with 16 KiB pages (see docs/register.md)."""
     from linerisk.store.gpkg import PAGE_SIZE

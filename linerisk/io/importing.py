@@ -977,10 +977,11 @@ def _import_risks(
     notes = [*notes, *parsed.notes]
 
     existing: dict[str, list[int]] = {}
-    if any(it.ref for it in parsed.items):
-        for row in register.store.find_risks(RiskQuery()):
-            if row["ref"]:
-                existing.setdefault(row["ref"], []).append(row["id"])
+    refs = tuple(dict.fromkeys(it.ref for it in parsed.items if it.ref))
+    if refs:
+        # the risks with the file's numbers only (a national register has a million)
+        for row in register.store.find_risks(RiskQuery(refs=refs), columns=("ref",)):
+            existing.setdefault(row["ref"], []).append(row["id"])
     new_items, updates = [], []
     first_row: dict[str, Any] = {}
     radius = register.settings.duplicate_radius_m

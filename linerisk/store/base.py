@@ -31,6 +31,8 @@ class RiskQuery:
     """A filter on risks. Every field narrows; ``None`` means no filter."""
 
     ids: tuple[int, ...] | None = None
+    #: register numbers (ref), matched exactly
+    refs: tuple[str, ...] | None = None
     statuses: tuple[str, ...] | None = None
     categories: tuple[str, ...] | None = None
     line: str | None = None

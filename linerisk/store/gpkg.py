@@ -942,6 +942,10 @@ class GeoPackageStore(Store):
         if query.ids is not None:
             where.append(f"id IN ({', '.join('?' * len(query.ids))})")
             params += list(query.ids)
+        if query.refs is not None:
+            # one parameter however many: an import's file may hold thousands
+            where.append("ref IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([str(r) for r in query.refs], ensure_ascii=False))
         if query.statuses is not None:
             where.append(f"status IN ({', '.join('?' * len(query.statuses))})")
             params += list(query.statuses)
