@@ -323,8 +323,10 @@ def bench_import(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def bench_queries(register: Path, repeats: int) -> list[tuple[str, ...]]:
-    """The two national queries, from Python and from the CLI."""
+def bench_queries(register: Path, repeats: int, scale: str) -> list[tuple[str, ...]]:
+    """The two national queries, from Python and from the CLI; and, for reference,
+    a week's file imported into the same register by the CLI (a dry run, so that
+    every run finds the register as it was)."""
     q = worker("query_setup", str(register))
     runs = [
         worker("query_python", str(register), q["line"], q["from"], q["to"], q["police"])
@@ -348,6 +350,20 @@ def bench_queries(register: Path, repeats: int) -> list[tuple[str, ...]]:
     opened = statistics.median(r["import_and_open"] for r in runs)
     rows.append(
         ("(for reference) importing linerisk and opening the register", "", f"{opened:.3f}", "", "")
+    )
+    week = register.with_name("week.gpkg")
+    count = worker("weekly_file", scale, str(week))["risks"]
+    argv = [linerisk, "--register", str(register), "import", "risks", str(week),
+            "--by", "bench", "--dry-run"]  # fmt: skip
+    weekly = statistics.median(time_command(argv, repeats, env))
+    rows.append(
+        (
+            "(for reference) a week's file imported: `linerisk import risks FILE --dry-run`",
+            f"{count:,}",
+            "",
+            f"{weekly:.3f}",
+            "",
+        )
     )
     return rows
 
@@ -504,7 +520,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "queries"):
         if not keep.exists():
             bench_import(scale, 1, keep=keep, baseline=False)
-        rows = bench_queries(keep, args.repeats or 5)
+        rows = bench_queries(keep, args.repeats or 5, scale)
         sections[f"Queries on the {scale} register (issue: national scale, target 4)"] = (
             f"The register built by the import above ({scale} scale). Python: a fresh "
             "process opens the register and runs the query once (median over runs; "

@@ -248,6 +248,27 @@ def linerisk_import(scale: str, source: str, target: str) -> dict:
     return {"seconds": seconds, "risks": count}
 
 
+#: rows in the weekly file imported into the big register
+WEEKLY_ROWS = 300
+
+
+def weekly_file(scale: str, path: str) -> dict:
+    """A week's findings to import into the register the bulk import built: 300
+    risks from the middle of the scale's set (spread over the whole network, where
+    a week's file covers one division), with register numbers the register does
+    not have yet."""
+    syn = load(scale)
+    frame = _risk_frame(syn, len(syn.risk_x))
+    mid = len(frame) // 2
+    week = frame.iloc[mid : mid + WEEKLY_ROWS].copy()
+    week["ref"] = [f"W{k:07d}" for k in range(len(week))]
+    # found 45 m from where the bulk import's risks are: new hazards, not duplicates
+    week["geometry"] = week.geometry.translate(45.0, 0.0)
+    Path(path).unlink(missing_ok=True)
+    week.to_file(path, layer="risks", driver="GPKG", engine="pyogrio")
+    return {"seconds": 0.0, "risks": len(week)}
+
+
 def network_register(scale: str, path: str) -> dict:
     """A register holding the scale's network and no risks (for the CLI import)."""
     from linerisk.register import Register
@@ -534,6 +555,7 @@ TASKS = {
     "linerisk_import": linerisk_import,
     "storage_floor": storage_floor,
     "network_register": network_register,
+    "weekly_file": weekly_file,
     "prepare": prepare,
     "baseline_reference": baseline_reference,
     "linerisk_reference": linerisk_reference,

@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import operator
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -71,6 +72,9 @@ EVENT_BATCH = 50_000
 #: up to this many points are referenced on the part of the network near them
 #: (read through the register's spatial indexes) when the whole is not loaded
 NEAR_POINTS = 16
+#: a batch of at most this many rows is checked for duplicates row by row through
+#: the R-tree; a larger one reads the open risks in its extent at once
+NEAR_CHECK_ROWS = 5000
 
 #: The columns a ``report`` event records of the new risk (with its ``x``, ``y``):
 #: what was reported, and where and to whom linerisk placed it. The other
@@ -276,6 +280,9 @@ class Register:
         self.store = store
         register_pipelines(store.get_meta("pipelines") or {})
         self._network: Network | None = None
+        #: parts of the network read for a set of points (network_near), whose
+        #: referencing add_risks takes as it takes the whole network's
+        self._near_networks: weakref.WeakSet[Network] = weakref.WeakSet()
         self._settings: Settings | None = None
 
     # ------------------------------------------------------------------ life
@@ -361,6 +368,7 @@ class Register:
             self.store.set_meta("settings", new.to_dict())
         self._settings = new
         self._network = None
+        self._near_networks = weakref.WeakSet()
         return new
 
     # ------------------------------------------------------------------ network
@@ -371,6 +379,27 @@ class Register:
         if self._network is None:
             self._network = self._read_network()
         return self._network
+
+    def network_near(
+        self, x: Sequence[float], y: Sequence[float], lines: Sequence[str] = ()
+    ) -> Network:
+        """The part of the network that referencing a few points needs: the lines
+        within ``max_distance_m`` of the points (``x``, ``y`` in the register's
+        CRS) and the ``lines`` named, each with its posts, chain breaks and
+        segments, and the police areas and neighbourhoods around the points and
+        along the named lines; read through the spatial indexes. A point is
+        referenced on it as on the whole network (a point with no line in reach
+        is not placed on it: ask :attr:`network` why). The whole network when it
+        is loaded already, or when no line is in reach and none is named."""
+        if self._network is not None:
+            return self._network
+        from linerisk.store.rows import network_near
+
+        near = network_near(self.store, self.settings, x, y, along=lines)
+        if near is None:
+            return self.network
+        self._near_networks.add(near)
+        return near
 
     def import_network(self, network: Network) -> None:
         """Replace every network layer with ``network``'s, in one transaction."""
@@ -393,6 +422,7 @@ class Register:
         for kind, (rows, geoms) in network_rows(net).items():
             self.store.replace_layer(kind, rows, geoms)
         self._network = None
+        self._near_networks = weakref.WeakSet()
 
     def _read_network(self) -> Network:
         from linerisk.store.rows import network_from_store
@@ -484,7 +514,8 @@ class Register:
         ``note``, ``reason``), as when loading an existing register.
         ``progress(done, total)`` is called as rows are written.
         ``referenced`` is the rows' referencing when the caller has placed them
-        already on :attr:`network` (one entry per row, as
+        already on :attr:`network` or on a part of it from :meth:`network_near`
+        (one entry per row, as
         :func:`~linerisk.io.importing.import_layer` has, having placed every row
         of a file to reject those it cannot); made on another network it is
         not used and the rows are placed again.
@@ -531,7 +562,9 @@ class Register:
         )
         if referenced is not None and len(referenced) != n:
             raise ValueError(f"referenced holds {len(referenced)} points for {n} rows")
-        if referenced is not None and referenced.network is self._network:
+        if referenced is not None and (
+            referenced.network is self._network or referenced.network in self._near_networks
+        ):
             ref = referenced
         else:
             ref = self._reference_rows(rows)
@@ -808,6 +841,19 @@ class Register:
         import shapely
 
         radius = self.settings.duplicate_radius_m
+        if len(ref) <= NEAR_CHECK_ROWS:
+            # A few rows (spread over a national register, their extent would hold
+            # most of it): each looked up around itself through the R-tree.
+            for i in range(len(ref)):
+                found = self.store.risks_near(
+                    float(ref.x[i]), float(ref.y[i]), radius, categories[i], OPEN_STATUSES
+                )
+                if found:
+                    (old,) = self.store.find_risks(
+                        RiskQuery(ids=(found[0][0],)), ("category", "line", "chainage")
+                    )
+                    self._refuse_duplicate(i, len(ref), old, found)
+            return
         pad = radius + 1.0
         bbox = (
             float(np.min(ref.x)) - pad,
@@ -839,15 +885,24 @@ class Register:
         if hits:
             i = min(hits)
             found = sorted(hits[i], key=lambda t: t[1])
-            rid, d = found[0]
-            old = next(r for r in existing if r["id"] == rid)
-            where = f"row {i + 1}: " if len(ref) > 1 else ""
-            raise DuplicateRiskError(
-                f"{where}open risk {rid} ({old['category']}, {old['line']} {old['chainage']}) "
-                f"is {d:.0f} m away; use risk {rid} instead, or register it anyway "
-                "if this is a different hazard",
-                found,
+            self._refuse_duplicate(
+                i, len(ref), next(r for r in existing if r["id"] == found[0][0]), found
             )
+
+    @staticmethod
+    def _refuse_duplicate(
+        i: int, n: int, old: Mapping[str, Any], found: list[tuple[int, float]]
+    ) -> None:
+        """Row ``i`` of ``n`` is within the radius of the open risks ``found``
+        (id, distance; nearest first), the nearest being ``old``."""
+        rid, d = found[0]
+        where = f"row {i + 1}: " if n > 1 else ""
+        raise DuplicateRiskError(
+            f"{where}open risk {rid} ({old['category']}, {old['line']} {old['chainage']}) "
+            f"is {d:.0f} m away; use risk {rid} instead, or register it anyway "
+            "if this is a different hazard",
+            found,
+        )
 
     # ------------------------------------------------------------------ events
 

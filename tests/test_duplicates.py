@@ -14,6 +14,17 @@ BY = "天津站派出所 王磊"
 FOUND = dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+@pytest.fixture(autouse=True, params=["row by row", "by extent"])
+def _check_path(request, monkeypatch):
+    """Every test both ways the register checks a batch against its open risks:
+    row by row through the R-tree (a few rows), and by reading the open risks of
+    the batch's extent at once (above NEAR_CHECK_ROWS rows)."""
+    import linerisk.register
+
+    if request.param == "by extent":
+        monkeypatch.setattr(linerisk.register, "NEAR_CHECK_ROWS", 0)
+
+
 def add_at(reg, x, y, category="garbage", **kw):
     """A risk at x, y in the register CRS."""
     return reg.add_risk(

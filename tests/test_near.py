@@ -162,3 +162,176 @@ def test_the_part_read_is_small(generated, _master):
     assert len(part.neighbourhoods) <= 2 < len(net.neighbourhoods)
     ids = {ln.id for ln in part.lines}
     assert {s.id for s in part.segments} == {s.id for s in net.segments if s.line in ids}
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+def _import_file(path: Path, rows: list[dict], names: dict[str, str]) -> Path:
+    """The rows as a spreadsheet-like CSV: coordinates or line and chainage, some
+    lines named by their Chinese name."""
+    import csv
+
+    header = [
+        "编号",
+        "类别",
+        "等级",
+        "发现人",
+        "发现时间",
+        "x",
+        "y",
+        "线路",
+        "里程",
+        "侧别",
+        "距离",
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(header)
+        for k, r in enumerate(rows):
+            line = r.get("line", "")
+            out.writerow(
+                [
+                    f"N{k:04d}",
+                    "垃圾",
+                    "一般",
+                    "test",
+                    FOUND,
+                    r.get("x", ""),
+                    r.get("y", ""),
+                    names.get(line, line) if k % 3 == 0 else line,
+                    r.get("chainage", ""),
+                    {"left": "左侧", "right": "右侧"}.get(r.get("side", ""), ""),
+                    r.get("offset", ""),
+                ]
+            )
+    return path
+
+
+def _placeable(net, row: dict) -> bool:
+    """False for a row whose random chainage falls inside a short chain."""
+    from linerisk.chainage import parse_chainage
+
+    if "x" in row:
+        return True
+    chainage = parse_chainage(row["chainage"]).metres
+    return bool(net.place([row["line"]], [chainage], [row["side"]], [row["offset"]]).ok[0])
+
+
+def test_an_import_of_a_few_hundred_rows_lands_as_on_the_whole_network(
+    generated, two_copies, tmp_path
+):
+    """The usual weekly file: read around its points and along the lines it names,
+    never the whole network, and every row lands as on the whole network."""
+    from linerisk.io.importing import NEAR_ROWS, import_layer
+
+    whole, near = two_copies
+    net = generated.network
+    rows = [r for r in _rows(generated, np.random.default_rng(21), 240) if _placeable(net, r)]
+    assert 230 <= len(rows) <= NEAR_ROWS
+    names = {ln.id: ln.name_zh for ln in net.lines}
+    path = _import_file(tmp_path / "weekly.csv", rows, names)
+    for reg in (whole, near):
+        report = import_layer(reg, "risks", path, crs=synth.CRS, by="test", allow_duplicates=True)
+        assert (report.added, report.rejected) == (len(rows), ())
+    assert near._network is None  # the whole network was never read
+    got = _same(near, whole)
+    assert len({r["line"] for r in got}) >= 4
+    assert {r["located_by"] for r in got} == {"coordinates", "chainage"}
+
+
+def test_rows_by_chainage_alone_find_their_parties_along_the_lines_named(
+    generated, two_copies, tmp_path
+):
+    """No coordinates in the file: the areas around the lines it names are read."""
+    from linerisk.io.importing import import_layer
+
+    whole, near = two_copies
+    net = generated.network
+    rows = [
+        r
+        for r in _rows(generated, np.random.default_rng(9), 60)
+        if "x" not in r and _placeable(net, r)
+    ]
+    path = _import_file(tmp_path / "by_chainage.csv", rows, {})
+    for reg in (whole, near):
+        report = import_layer(reg, "risks", path, by="test", allow_duplicates=True)
+        assert (report.added, report.rejected) == (len(rows), ())
+    assert near._network is None
+    got = _same(near, whole)
+    assert len({r["police"] for r in got if r["police"]}) >= 3
+    assert len({r["community"] for r in got if r["community"]}) >= 10
+
+
+def test_an_import_refuses_rows_in_the_whole_networks_words(generated, two_copies, tmp_path):
+    """A point far from every line, an unknown line and a chainage beyond its line:
+    the same rejects as on the whole network, and the other rows imported."""
+    from linerisk.io.importing import import_layer
+
+    whole, near = two_copies
+    net = generated.network
+    # two rows by coordinates: the part of the network around them is small
+    rows = [r for r in _rows(generated, np.random.default_rng(4), 4) if "x" in r]
+    good = len(rows)
+    xs = np.concatenate([ln.geometry.xy[0] for ln in net.lines])
+    ys = np.concatenate([ln.geometry.xy[1] for ln in net.lines])
+    line = net.lines[0]
+    _start, end = net.chainage_extent(line.id)
+    rows += [
+        {"x": float(xs.max()) + 50_000.0, "y": float(ys.max()) + 50_000.0},
+        {"line": "no such line", "chainage": "K1+000", "side": "left", "offset": 10.0},
+        {"line": line.id, "chainage": f"K{int(end // 1000) + 5}+000", "side": "left", "offset": 5},
+    ]
+    path = _import_file(tmp_path / "weekly.csv", rows, {})
+    reports = [
+        import_layer(reg, "risks", path, crs=synth.CRS, by="test", allow_duplicates=True)
+        for reg in (whole, near)
+    ]
+    assert reports[0].rejected == reports[1].rejected
+    # a table's rows are named by their line in the file, after the header
+    assert [r.row for r in reports[1].rejected] == [good + 2, good + 3, good + 4]
+    assert "from the nearest line" in reports[1].rejected[0].problem
+    assert "the register has L0000" in reports[1].rejected[1].problem
+    assert reports[0].added == reports[1].added == good
+    _same(near, whole)
+
+
+def test_few_boxes_cover_every_box_and_are_few():
+    from linerisk.store.rows import few_boxes
+
+    rng = np.random.default_rng(3)
+    centre = rng.uniform(0.0, 1e6, (5000, 2))
+    half = rng.uniform(0.0, 2000.0, (5000, 1))
+    boxes = [tuple(v) for v in np.column_stack([centre - half, centre + half]).tolist()]
+    assert few_boxes(boxes[:100]) == boxes[:100]
+    out = np.array(few_boxes(boxes, limit=100))
+    assert 1 <= len(out) <= 100
+    b = np.array(boxes)
+    covered = (
+        (out[None, :, 0] <= b[:, None, 0])
+        & (out[None, :, 1] <= b[:, None, 1])
+        & (out[None, :, 2] >= b[:, None, 2])
+        & (out[None, :, 3] >= b[:, None, 3])
+    )
+    assert covered.any(axis=1).all()
+
+
+def test_an_import_works_where_sqlite_allows_999_parameters(generated, two_copies, tmp_path):
+    """Some SQLite builds take at most 999 parameters in a statement: a file of
+    hundreds of points is still read around in a few boxes, and lands as on the
+    whole network."""
+    import sqlite3
+
+    from linerisk.io.importing import import_layer
+
+    whole, near = two_copies
+    near.store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    net = generated.network
+    rows = [r for r in _rows(generated, np.random.default_rng(33), 1200) if _placeable(net, r)]
+    assert sum("x" in r for r in rows) == 600
+    path = _import_file(tmp_path / "many.csv", rows, {})
+    for reg in (whole, near):
+        report = import_layer(reg, "risks", path, crs=synth.CRS, by="test", allow_duplicates=True)
+        assert (report.added, report.rejected) == (len(rows), ())
+    assert near._network is None
+    _same(near, whole)

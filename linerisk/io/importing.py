@@ -37,6 +37,8 @@ from linerisk.io.spreadsheet import TABLE_SUFFIXES, read_table
 from linerisk.store.schema import GEOMETRY_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
+    from linerisk.io.spreadsheet import ParsedRisks
+    from linerisk.network import Network
     from linerisk.register import Register
 
 __all__ = ["MODES", "ImportReport", "import_layer", "read_source"]
@@ -920,6 +922,40 @@ def _import_network_layer(
 # ----------------------------------------------------------------------------- risks
 
 
+#: an import of at most this many rows reads only the network near them
+NEAR_ROWS = 2000
+
+
+def _rows_reach(
+    records: Sequence[Mapping[str, Any]],
+    points: np.ndarray,
+    columns: Mapping[str, str],
+    mapping: FieldMapping,
+    lines: Sequence[tuple[str, str, str]],
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The coordinates of the rows' points (register CRS) and the ids of the
+    lines the rows name (or the register's only line), for network_near."""
+    from linerisk.io.spreadsheet import line_lookup
+
+    is_point = np.array(
+        [p is not None and shapely.get_type_id(p) == 0 for p in points], dtype=bool
+    )
+    xy = shapely.get_coordinates(points[is_point]) if is_point.any() else np.empty((0, 2))
+    lookup = line_lookup(lines)
+    column = columns.get("line")
+    values = {mapping.defaults.get("line")}
+    if column is not None:
+        values.update(r.get(column) for r in records if isinstance(r.get(column), str | int))
+    named = {lines[0][0]} if len(lines) == 1 else set()
+    for value in values:
+        if value is not None:
+            key = str(value).strip()
+            line_id = lookup.get(key) or lookup.get(key.lower())
+            if line_id is not None:
+                named.add(line_id)
+    return xy[:, 0], xy[:, 1], sorted(named)
+
+
 def _import_risks(
     register: Register,
     source: Source,
@@ -961,18 +997,41 @@ def _import_risks(
     geoms = np.asarray(geoms, dtype=object)
     present = _present(geoms)
     points = np.where(present, geoms, None)
-    parsed = risk_rows(
-        [source.records[i] for i in keep],
-        [labels[i] for i in keep],
-        columns,
-        network=register.network,
-        settings=register.settings,
-        points=points[keep] if len(keep) else points[:0],
-        mapping=mapping,
-        source={"file": source.name, "sheet": source.sheet},
-        by=by,
-        locate_by=locate_by,
-    )
+    records = [source.records[i] for i in keep]
+    kept_points = points[keep] if len(keep) else points[:0]
+
+    def parse(network: Network, lines: list[tuple[str, str, str]] | None = None) -> ParsedRisks:
+        return risk_rows(
+            records,
+            [labels[i] for i in keep],
+            columns,
+            network=network,
+            settings=register.settings,
+            points=kept_points,
+            mapping=mapping,
+            source={"file": source.name, "sheet": source.sheet},
+            by=by,
+            locate_by=locate_by,
+            lines=lines,
+        )
+
+    parsed = None
+    if len(records) <= NEAR_ROWS:
+        # A file of a few hundred rows (the usual weekly one) needs only the
+        # network around its points and along the lines it names; a row that
+        # cannot be placed there is placed again on the whole network, which
+        # says why (the nearest line of a point too far from every line, the
+        # lines of the register for an unknown one).
+        lines = [
+            (r["id"], r["name_zh"], r["name_en"])
+            for r in register.store.read_layer("lines", geometry=False)[0]
+        ]
+        x, y, named = _rows_reach(records, kept_points, columns, mapping, lines)
+        parsed = parse(register.network_near(x, y, named), lines)
+        if parsed.rejects:
+            parsed = None
+    if parsed is None:
+        parsed = parse(register.network)
     rejects += parsed.rejects
     notes = [*notes, *parsed.notes]
 

@@ -541,6 +541,16 @@ def _status_of_history(history: list[dict]) -> Status:
     return status
 
 
+def line_lookup(lines: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+    """Line id by each way a file may name the line: id, Chinese name, English
+    name, id in lower case (a row's value is tried as it is, then lower-cased)."""
+    out = {line_id: line_id for line_id, _zh, _en in lines}
+    for line_id, zh, en in lines:
+        for name in (zh, en, line_id.lower()):
+            out.setdefault(name, line_id)
+    return out
+
+
 def risk_rows(
     records: Sequence[Mapping[str, Any]],
     labels: Sequence[Any],
@@ -553,6 +563,7 @@ def risk_rows(
     source: Mapping[str, Any] | None = None,
     by: str | None = None,
     locate_by: str = "auto",
+    lines: Sequence[tuple[str, str, str]] | None = None,
 ) -> ParsedRisks:
     """Parse and place rows of a risk register.
 
@@ -562,7 +573,11 @@ def risk_rows(
     (the row's ``located_by`` if given, else coordinates when the row has them,
     else chainage), ``chainage`` or ``coordinates``. Rows found by nobody are
     recorded as found by ``by``, the person importing, who is also the actor of
-    the events that bring each row to its status.
+    the events that bring each row to its status. ``lines`` are the register's
+    lines as ``(id, name_zh, name_en)`` when ``network`` is only part of the
+    register's network (:meth:`~linerisk.register.Register.network_near`): line
+    names are matched against all of them, and a register of one line still
+    lets a file leave the line out.
     """
     from linerisk.model import Status
 
@@ -571,11 +586,10 @@ def risk_rows(
     catalog = settings.categories
     side_words = mapping.side_words()
     defaults = dict(mapping.defaults)
-    line_ids = {ln.id: ln.id for ln in network.lines}
-    for ln in network.lines:
-        for name in (ln.name_zh, ln.name_en, ln.id.lower()):
-            line_ids.setdefault(name, ln.id)
-    only_line = network.lines[0].id if len(network.lines) == 1 else None
+    if lines is None:
+        lines = [(ln.id, ln.name_zh, ln.name_en) for ln in network.lines]
+    line_ids = line_lookup(lines)
+    only_line = lines[0][0] if len(lines) == 1 else None
     if "line" not in columns and "line" not in defaults and only_line is not None:
         defaults["line"] = only_line
     if locate_by not in ("auto", "chainage", "coordinates"):

@@ -181,12 +181,45 @@ def network_from_store(store: Store, settings: Settings) -> Network:
         )
 
 
+#: at most this many boxes go into one spatial-index query (four parameters a
+#: box; some SQLite builds allow no more than 999 parameters in a statement)
+MAX_BOXES = 100
+
+
+def few_boxes(
+    boxes: Sequence[tuple[float, float, float, float]], limit: int = MAX_BOXES
+) -> list[tuple[float, float, float, float]]:
+    """At most ``limit`` boxes ``(minx, miny, maxx, maxy)`` covering ``boxes``:
+    boxes whose centres share a cell of a grid are merged into their common
+    extent, the grid made coarser until few enough remain. A query with the
+    merged boxes finds everything the boxes find, and perhaps a little more."""
+    if len(boxes) <= limit:
+        return list(boxes)
+    b = np.asarray(boxes, dtype=float)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    cell = max(float(np.max(b[:, 2] - b[:, 0])), float(np.max(b[:, 3] - b[:, 1])), 1.0)
+    while True:
+        keys = np.column_stack([np.floor(cx / cell), np.floor(cy / cell)])
+        _cells, group = np.unique(keys, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        count = int(group.max()) + 1
+        if count <= limit:
+            break
+        cell *= 2.0
+    lo = np.full((count, 2), np.inf)
+    hi = np.full((count, 2), -np.inf)
+    np.minimum.at(lo, group, b[:, :2])
+    np.maximum.at(hi, group, b[:, 2:])
+    return [tuple(v) for v in np.column_stack([lo, hi]).tolist()]
+
+
 def network_near(
     store: Store,
     settings: Settings,
     x: Sequence[float],
     y: Sequence[float],
     placed: tuple[Sequence[str], Sequence[float], Sequence[Side], Sequence[float]] | None = None,
+    along: Sequence[str] = (),
 ) -> Network | None:
     """The part of the store's network that referencing points needs, read through
     the layers' spatial indexes instead of whole.
@@ -196,16 +229,19 @@ def network_near(
     ``placed`` by chainage (the arguments of :meth:`Network.place`), each with
     all its kilometre posts, chain breaks and segments, and the police areas and
     neighbourhoods whose extent holds a point (a point placed by chainage is
-    placed first); no fences. A point is referenced on it as on the whole
-    network: its nearest line within the limit, the segment and calibration of
-    that line and the areas holding it are all there. A point with no line in
-    reach gets no candidate here; the caller asks the whole network why. None
-    when no line is in reach and none is named.
+    placed first); no fences. The lines named in ``along`` come too, with the
+    areas whose extent meets the line's grown by ``max_distance_m``, for
+    points still to be placed on them (an import's rows by chainage). A point
+    is referenced on it as on the whole network: its nearest line within the
+    limit, the segment and calibration of that line and the areas holding it
+    are all there. A point with no line in reach gets no candidate here; the
+    caller asks the whole network why. None when no line is in reach and none
+    is named.
     """
-    lines = list(placed[0]) if placed is not None else []
+    lines = [*(placed[0] if placed is not None else ()), *along]
     d = float(settings.max_distance_m)
     reach = [(px - d, py - d, px + d, py + d) for px, py in zip(x, y, strict=True)]
-    line_rows, line_geoms = _read(store, "lines", boxes=reach)
+    line_rows, line_geoms = _read(store, "lines", boxes=few_boxes(reach))
     ids = sorted({r["id"] for r in line_rows} | set(lines))
     if set(lines) - {r["id"] for r in line_rows}:
         line_rows, line_geoms = _read(store, "lines", where={"id": ids})
@@ -218,6 +254,11 @@ def network_near(
     for kind in ("kmposts", "chain_breaks", "segments"):
         layers[kind] = _read(store, kind, geometry=kind != "segments", where={"line": ids})
     at = [(px, py, px, py) for px, py in zip(x, y, strict=True)]
+    named = set(along)
+    for r, g in zip(line_rows, line_geoms, strict=True):
+        if r["id"] in named and g is not None:
+            minx, miny, maxx, maxy = shapely.bounds(g).tolist()
+            at.append((minx - d, miny - d, maxx + d, maxy + d))
 
     def build() -> Network:
         with trusted_geometries():
@@ -231,7 +272,7 @@ def network_near(
         found = np.isfinite(there.x) & np.isfinite(there.y)
         at += [(px, py, px, py) for px, py in zip(there.x[found], there.y[found], strict=True)]
     for kind in ("police_areas", "neighbourhoods"):
-        layers[kind] = _read(store, kind, boxes=at) if at else empty
+        layers[kind] = _read(store, kind, boxes=few_boxes(at)) if at else empty
     return build()
 
 
