@@ -937,9 +937,7 @@ def _rows_reach(
     lines the rows name (or the register's only line), for network_near."""
     from linerisk.io.spreadsheet import line_lookup
 
-    is_point = np.array(
-        [p is not None and shapely.get_type_id(p) == 0 for p in points], dtype=bool
-    )
+    is_point = np.array([p is not None and shapely.get_type_id(p) == 0 for p in points], dtype=bool)
     xy = shapely.get_coordinates(points[is_point]) if is_point.any() else np.empty((0, 2))
     lookup = line_lookup(lines)
     column = columns.get("line")
