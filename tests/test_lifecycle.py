@@ -326,6 +326,23 @@ def test_the_agenda_shows_the_deadline_a_rework_gave_from_that_day_on(reg):
     assert item("2026-12-01") == ("rectifying", new, True)
 
 
+def test_the_meeting_map_shows_the_deadline_a_rework_gave_from_that_day_on(reg):
+    """The map reads its as-of rows from the event log (risk_rows_as_of), not
+    from the agenda's histories: the same deadlines."""
+    from linerisk.maps.scope import resolve_scope, risk_rows_as_of
+
+    risk = risk_in(reg, "awaiting_recheck")
+    reg.rework(risk.id, by=POLICE, note="仍有缺口", at=ACT_AT, deadline="2026-11-30")
+    scope = resolve_scope(reg)
+
+    def row(day: str):
+        (r,) = [r for r in risk_rows_as_of(reg, scope, reg.end_of_day(day)) if r["id"] == risk.id]
+        return r["status"], dt.datetime.fromisoformat(r["deadline"])
+
+    assert row("2026-11-19") == ("awaiting_recheck", risk.deadline)
+    assert row("2026-11-25") == ("rectifying", dt.datetime(2026, 11, 30, 23, 59, 59, tzinfo=CST))
+
+
 @pytest.mark.parametrize(
     ("action", "deadline", "message"),
     [

@@ -417,7 +417,8 @@ def risk_rows_as_of(
                     status = e["to_status"]
                     if status == "cleared":
                         cleared = e["at"]
-                # the report records the first deadline, a reopen sets a new one
+                # the report records the first deadline; a reopen sets a new
+                # one, and so may a rework
                 if isinstance(e["deadline"], str):
                     deadline = e["deadline"]
             if status != "cleared":

@@ -183,7 +183,8 @@ class Store(abc.ABC):
     def history_rows(self) -> Iterator[dict[str, Any]]:
         """Every event in seq order for history views: ``seq``, ``risk_id``, ``at``,
         ``actor``, ``action``, ``from_status``, ``to_status``, ``note``, and read out
-        of its data the ``reason`` and the ``deadline`` it set (report, reopen), or
+        of its data the ``reason`` and the ``deadline`` it set (report, reopen,
+        a rework that gave a new one), or
         None. Neither the data text nor the hashes, which only ``verify`` needs."""
 
     @abc.abstractmethod

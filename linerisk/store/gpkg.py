@@ -55,9 +55,11 @@ PAGE_SIZE = 16384
 BULK_RTREE_ROWS = 2000
 
 #: the deadline an event set: the report's record holds the first, a reopen the next
+#: (and a rework that gave one)
 _DEADLINE_SQL = (
     "CASE action WHEN 'report' THEN json_extract(data, '$.record.deadline') "
-    "WHEN 'reopen' THEN json_extract(data, '$.deadline') END"
+    "WHEN 'reopen' THEN json_extract(data, '$.deadline') "
+    "WHEN 'rework' THEN json_extract(data, '$.deadline') END"
 )
 
 #: attribute indexes of the risks table: name → indexed columns
@@ -1149,7 +1151,7 @@ class GeoPackageStore(Store):
             "THEN json_extract(data, '$.reason') END"
         )
         deadline = (
-            "CASE WHEN action IN ('report', 'reopen') AND json_valid(data) "
+            "CASE WHEN action IN ('report', 'reopen', 'rework') AND json_valid(data) "
             f"THEN {_DEADLINE_SQL} END"
         )
         yield from self._dicts(
