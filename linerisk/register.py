@@ -54,7 +54,7 @@ from linerisk.model import (
     Zone,
 )
 from linerisk.settings import Settings
-from linerisk.store.base import RiskQuery, Store, StoreError
+from linerisk.store.base import Ground, RiskQuery, Store, StoreError
 from linerisk.store.gpkg import GeoPackageStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1166,13 +1166,15 @@ class Register:
         since: dt.datetime | dt.date | str | None = None,
         overdue_on: dt.datetime | dt.date | str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        ground: Ground | None = None,
         limit: int | None = None,
     ) -> list[Risk]:
         """Risks matching every filter given, by id.
 
         ``status`` accepts status keys and ``"open"`` (every state but cleared
         and withdrawn); ``overdue_on`` keeps open risks past their deadline at
-        the end of that day.
+        the end of that day; ``ground`` keeps the risks on a meeting's ground
+        (:attr:`linerisk.maps.scope.Scope.ground`).
         """
         query = self.query(
             status=status,
@@ -1185,6 +1187,7 @@ class Register:
             since=since,
             overdue_on=overdue_on,
             bbox=bbox,
+            ground=ground,
             limit=limit,
         )
         return [risk_from_row(r) for r in self.store.find_risks(query)]
@@ -1205,6 +1208,7 @@ class Register:
         since: dt.datetime | dt.date | str | None = None,
         overdue_on: dt.datetime | dt.date | str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        ground: Ground | None = None,
         limit: int | None = None,
     ) -> RiskQuery:
         """The :class:`RiskQuery` for the filters of :meth:`risks`."""
@@ -1241,6 +1245,7 @@ class Register:
             since=since_iso,
             deadline_before=deadline_before,
             bbox=bbox,
+            ground=ground,
             limit=limit,
         )
 

@@ -691,7 +691,7 @@ def build_agenda(
 
     open_by: dict[tuple[Vertical, str | None], list[AgendaItem]] = {}
     cleared_by: dict[tuple[Vertical, str | None], list[AgendaItem]] = {}
-    for risk in scope.select(register.risks()):
+    for risk in scope.select(register.risks(ground=scope.ground)):
         item = _as_of(risk, register.history(int(risk.id or 0)), on_at)
         if item is None:
             continue

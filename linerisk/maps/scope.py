@@ -31,6 +31,7 @@ from linerisk.calibration import ChainageStatus
 from linerisk.chainage import format_chainage, parse_chainage
 from linerisk.errors import LineriskError
 from linerisk.model import Status as _Status
+from linerisk.store.base import Ground
 
 if TYPE_CHECKING:  # pragma: no cover
     from linerisk.model import Risk
@@ -73,6 +74,10 @@ class ScopeRange:
         return (lo, hi) if hi - lo > 1e-6 else None
 
 
+#: metres beyond the ends of a scope's ranges still in the scope
+MEASURE_TOLERANCE = 0.5
+
+
 @attrs.frozen
 class Scope:
     """The ground a joint meeting covers.
@@ -100,7 +105,9 @@ class Scope:
     def ranges_of(self, line: str) -> tuple[ScopeRange, ...]:
         return tuple(r for r in self.ranges if r.line == line)
 
-    def contains_measure(self, line: str, measure: float, tolerance: float = 0.5) -> bool:
+    def contains_measure(
+        self, line: str, measure: float, tolerance: float = MEASURE_TOLERANCE
+    ) -> bool:
         return any(
             r.from_measure - tolerance <= measure <= r.to_measure + tolerance
             for r in self.ranges
@@ -117,6 +124,22 @@ class Scope:
         if p.community is not None and p.community in self.communities:
             return True
         return self.contains_measure(risk.location.line, risk.location.measure_m)
+
+    @property
+    def ground(self) -> Ground | None:
+        """The rule of :meth:`contains` as a store filter (None for the whole
+        network), so that a register returns only the scope's risks."""
+        if self.kind == "network":
+            return None
+        return Ground(
+            police=tuple(sorted(self.police)),
+            street_offices=tuple(sorted(self.street_offices)),
+            communities=tuple(sorted(self.communities)),
+            ranges=tuple(
+                (r.line, r.from_measure - MEASURE_TOLERANCE, r.to_measure + MEASURE_TOLERANCE)
+                for r in self.ranges
+            ),
+        )
 
     def select(self, risks: Iterable[Risk]) -> list[Risk]:
         return [r for r in risks if self.contains(r)]
@@ -143,8 +166,8 @@ class Scope:
         for rng in self.ranges:
             keep |= (
                 (lines == rng.line)
-                & (measures >= rng.from_measure - 0.5)
-                & (measures <= rng.to_measure + 0.5)
+                & (measures >= rng.from_measure - MEASURE_TOLERANCE)
+                & (measures <= rng.to_measure + MEASURE_TOLERANCE)
             )
         return [r for r, k in zip(rows, keep, strict=True) if k]
 
@@ -359,7 +382,7 @@ def resolve_scope(
 
 def risks_in_scope(register, scope: Scope) -> list[Risk]:
     """The register's risks (every status) that belong to ``scope``, by id."""
-    return scope.select(register.risks())
+    return scope.select(register.risks(ground=scope.ground))
 
 
 #: the columns :func:`risk_rows_as_of` itself reads
@@ -386,10 +409,13 @@ def risk_rows_as_of(
     """
     if columns is not None:
         columns = [*_AS_OF_COLUMNS, *columns]
-    rows = scope.select_rows(register.store.find_risks(register.query(), columns))
+    ground = scope.ground
+    rows = scope.select_rows(register.store.find_risks(register.query(ground=ground), columns))
     ids = {r["id"] for r in rows}
     events: dict[int, list[dict[str, Any]]] = {}
-    for ev in register.store.history_rows():
+    # the whole log at once for the whole network; the scope's risks' events
+    # through the log's index otherwise
+    for ev in register.store.history_rows(None if ground is None else ids):
         if ev["risk_id"] in ids:
             events.setdefault(ev["risk_id"], []).append(ev)
     # whether a time is on or before ``on``, each distinct text parsed once

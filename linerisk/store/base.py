@@ -19,11 +19,24 @@ from linerisk.errors import LineriskError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["RiskQuery", "Store", "StoreError"]
+__all__ = ["Ground", "RiskQuery", "Store", "StoreError"]
 
 
 class StoreError(LineriskError):
     """Storage that cannot be opened or written; the message says why."""
+
+
+@attrs.frozen
+class Ground:
+    """Ground to meet on, as a filter of risks: those whose police station,
+    street office or town, or community is one of these, or whose measure
+    along a line lies in one of ``ranges`` ``(line, from_measure,
+    to_measure)``, ends included. Nothing named: no risk."""
+
+    police: tuple[str, ...] = ()
+    street_offices: tuple[str, ...] = ()
+    communities: tuple[str, ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()
 
 
 @attrs.frozen
@@ -48,6 +61,8 @@ class RiskQuery:
     deadline_before: str | None = None
     #: (minx, miny, maxx, maxy) in the register CRS
     bbox: tuple[float, float, float, float] | None = None
+    #: the risks on some ground (a joint meeting's scope)
+    ground: Ground | None = None
     limit: int | None = None
 
 
@@ -180,9 +195,10 @@ class Store(abc.ABC):
         raises."""
 
     @abc.abstractmethod
-    def history_rows(self) -> Iterator[dict[str, Any]]:
-        """Every event in seq order for history views: ``seq``, ``risk_id``, ``at``,
-        ``actor``, ``action``, ``from_status``, ``to_status``, ``note``, and read out
+    def history_rows(self, risk_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+        """Every event (of the risks ``risk_ids``, if given) in seq order for
+        history views: ``seq``, ``risk_id``, ``at``, ``actor``, ``action``,
+        ``from_status``, ``to_status``, ``note``, and read out
         of its data the ``reason`` and the ``deadline`` it set (report, reopen,
         a rework that gave a new one), or
         None. Neither the data text nor the hashes, which only ``verify`` needs."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linerisk.lifecycle import GENESIS
-from linerisk.store.base import RiskQuery, Store, StoreError
+from linerisk.store.base import Ground, RiskQuery, Store, StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -353,6 +353,38 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
 
     minx, miny, maxx, maxy = shapely.bounds(shapely.from_wkb(blob[_header_length(blob) :]))
     return minx, maxx, miny, maxy
+
+
+#: at most this many line ranges go into one query as they are; more are
+#: widened to one range per line (a statement may take only 999 parameters)
+MAX_GROUND_RANGES = 300
+
+
+def _ground_sql(ground: Ground, params: list[Any]) -> str:
+    """The WHERE term for risks on ``ground``, its parameters added to ``params``."""
+    terms: list[str] = []
+    for column, names in (
+        ("police", ground.police),
+        ("street_office", ground.street_offices),
+        ("community", ground.communities),
+    ):
+        if names:
+            terms.append(f"{column} IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(names), ensure_ascii=False))
+    ranges = list(ground.ranges)
+    if len(ranges) > MAX_GROUND_RANGES:
+        widest: dict[str, tuple[float, float]] = {}
+        for line, lo, hi in ranges:
+            a, b = widest.get(line, (lo, hi))
+            widest[line] = (min(a, lo), max(b, hi))
+        ranges = [(line, lo, hi) for line, (lo, hi) in widest.items()]
+    for line, lo, hi in ranges[:MAX_GROUND_RANGES]:
+        terms.append("(line = ? AND measure_m >= ? AND measure_m <= ?)")
+        params += [line, lo, hi]
+    if len(ranges) > MAX_GROUND_RANGES:  # lines beyond counting: every one of them
+        terms.append("line IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps([line for line, _lo, _hi in ranges[MAX_GROUND_RANGES:]]))
+    return "(" + (" OR ".join(terms) or "0") + ")"
 
 
 def _st(pos: int):
@@ -975,6 +1007,8 @@ class GeoPackageStore(Store):
         if query.deadline_before is not None:
             where.append("deadline < ? AND status NOT IN ('cleared', 'withdrawn')")
             params.append(query.deadline_before)
+        if query.ground is not None:
+            where.append(_ground_sql(query.ground, params))
         if query.bbox is not None:
             minx, miny, maxx, maxy = query.bbox
             where.append(
@@ -1142,7 +1176,7 @@ class GeoPackageStore(Store):
             f"SELECT risk_id, at, action, data FROM {EVENTS_TABLE} ORDER BY risk_id, seq"
         )
 
-    def history_rows(self) -> Iterator[dict[str, Any]]:
+    def history_rows(self, risk_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
         # An event whose data was edited into broken JSON reads as null here
         # (verify reports the edit).
         # Only events that can hold the key are parsed (instr is a plain text search).
@@ -1154,10 +1188,15 @@ class GeoPackageStore(Store):
             "CASE WHEN action IN ('report', 'reopen', 'rework') AND json_valid(data) "
             f"THEN {_DEADLINE_SQL} END"
         )
-        yield from self._dicts(
+        sql = (
             "SELECT seq, risk_id, at, actor, action, from_status, to_status, note, "
-            f"{reason} AS reason, {deadline} AS deadline FROM {EVENTS_TABLE} ORDER BY seq"
+            f"{reason} AS reason, {deadline} AS deadline FROM {EVENTS_TABLE}"
         )
+        params: list[Any] = []
+        if risk_ids is not None:
+            sql += " WHERE risk_id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted({int(i) for i in risk_ids})))
+        yield from self._dicts(sql + " ORDER BY seq", params)
 
     # ------------------------------------------------------------------ patrols
 
