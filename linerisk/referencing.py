@@ -113,9 +113,14 @@ class LineIndex:
             raise ValueError("every line needs at least two vertices")
         first = np.concatenate([[0], np.cumsum(counts)[:-1]])
         step = np.hypot(*np.diff(coords, axis=0).T)
-        same = owner[1:] == owner[:-1]
-        cum = np.concatenate([[0.0], np.cumsum(np.where(same, step, 0.0))])
-        vertex_measure = cum - cum[first][owner]
+        # Summed line by line, so that a line's measures are the same to the last
+        # bit whatever other lines the index holds (a part of the network read
+        # around a meeting's scope places things exactly as the whole network).
+        vertex_measure = np.zeros(len(coords))
+        for start, count in zip(first.tolist(), counts.tolist(), strict=True):
+            np.cumsum(
+                step[start : start + count - 1], out=vertex_measure[start + 1 : start + count]
+            )
         self.lengths = vertex_measure[first + counts - 1]
 
         # Pieces: runs of up to PIECE_EDGES edges within one line, sharing end vertices.

@@ -380,6 +380,11 @@ class Register:
             self._network = self._read_network()
         return self._network
 
+    @property
+    def network_loaded(self) -> bool:
+        """Whether :attr:`network` has been read (a later use costs nothing)."""
+        return self._network is not None
+
     def network_near(
         self, x: Sequence[float], y: Sequence[float], lines: Sequence[str] = ()
     ) -> Network:

@@ -4,6 +4,7 @@ network of several lines with many police areas and neighbourhoods."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -110,3 +111,88 @@ def test_history_rows_of_some_risks(reg):
     some = {every[0]["risk_id"], every[-1]["risk_id"], 10**9}
     assert list(reg.store.history_rows(some)) == [e for e in every if e["risk_id"] in some]
     assert list(reg.store.history_rows([])) == []
+
+
+# ------------------------------------------------------------- the part of the network
+
+
+def _choices(reg: Register) -> list[dict]:
+    net = reg.network
+    out = [{"police": a.name} for a in net.police_areas[::4]]
+    out += [{"neighbourhood": n.street_office} for n in net.neighbourhoods[::30]]
+    out += [{"neighbourhood": n.community} for n in net.neighbourhoods[::40]]
+    for line in net.lines:
+        lo, hi = net.chainage_extent(line.id)
+        third = (hi - lo) / 3
+        out.append({"line": line.id, "start": lo + third, "end": lo + 2 * third})
+    return out
+
+
+def _stamp_free(text: str) -> str:
+    """The page without the time it was made."""
+    return re.sub(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?", "<time>", text)
+
+
+def test_a_meeting_on_the_part_of_the_network_around_its_scope_is_the_same_meeting(reg):
+    """Scope, agenda, map and diagram made from the part of the network read around
+    the scope are those made from the whole network, to the byte."""
+    from linerisk.maps.agenda import build_agenda, render_agenda
+    from linerisk.maps.diagram import straight_line_diagram
+    from linerisk.maps.meeting import meeting_map
+    from linerisk.maps.scope import ScopedRegister, register_for_scope
+
+    whole = reg
+    assert whole.network_loaded
+    parts = 0
+    for choice in _choices(whole):
+        with Register.open(whole.store.path) as fresh:
+            part = register_for_scope(fresh, **choice)
+            if isinstance(part, ScopedRegister):
+                parts += 1
+                assert len(part.network.lines) < len(whole.network.lines)
+                assert not fresh.network_loaded
+            scope = resolve_scope(part.network, **choice)
+            assert scope == resolve_scope(whole.network, **choice), choice
+            for lang in ("zh", "en"):
+                got = render_agenda(build_agenda(part, scope, on="2026-11-30", lang=lang), "md")
+                want = render_agenda(build_agenda(whole, scope, on="2026-11-30", lang=lang), "md")
+                assert _stamp_free(got) == _stamp_free(want), choice
+            got = meeting_map(part, scope, on="2026-11-30", offline=True)
+            want = meeting_map(whole, scope, on="2026-11-30", offline=True)
+            assert _stamp_free(got) == _stamp_free(want), choice
+            got = straight_line_diagram(part, scope, lang="en", on="2026-11-30")
+            assert got == straight_line_diagram(whole, scope, lang="en", on="2026-11-30"), choice
+    assert parts >= 15
+
+
+def test_the_whole_network_where_the_part_would_not_do(reg):
+    """An unknown name is refused in the whole network's words; a register whose
+    network is loaded is used as it is."""
+    from linerisk.errors import LineriskError
+    from linerisk.maps.scope import register_for_scope
+
+    with Register.open(reg.store.path) as fresh:
+        part = register_for_scope(fresh, police="no such station")
+        assert part is fresh
+        with pytest.raises(LineriskError, match="no police area is called 'no such station'"):
+            resolve_scope(part.network, police="no such station")
+    assert register_for_scope(reg, police=reg.network.police_areas[0].name) is reg
+
+
+def test_a_scope_no_line_runs_through_still_has_its_map(reg, tmp_path):
+    """A police area with no line inside it: its risks (near a line outside it) are
+    still its own; the diagram says there is no line instead of failing."""
+    from linerisk.maps.diagram import straight_line_diagram
+    from linerisk.maps.meeting import write_meeting_map
+
+    empty = [
+        s
+        for a in reg.network.police_areas
+        if not (s := resolve_scope(reg.network, police=a.name)).ranges
+    ]
+    assert empty
+    svg = straight_line_diagram(reg, empty[0], lang="en", on="2026-11-30")
+    assert "No line runs through this scope" in svg
+    assert "范围内没有线路经过" in straight_line_diagram(reg, empty[0], on="2026-11-30")
+    page = write_meeting_map(reg, tmp_path / "m.html", empty[0], lang="en", on="2026-11-30")
+    assert "No line runs through this scope" in page.read_text(encoding="utf-8")

@@ -57,12 +57,19 @@ def map_(
     linerisk map --police 天津站派出所 --offline -o 天津站.html --svg 天津站.svg
     """
     from linerisk.maps import resolve_scope, write_diagram, write_meeting_map
+    from linerisk.maps.scope import register_for_scope
 
-    reg = env.open_register()
+    choice = {
+        "line": line,
+        "start": start,
+        "end": end,
+        "police": police,
+        "neighbourhood": neighbourhood,
+    }
+    # only the part of the network around the scope is read (a national register)
+    reg = register_for_scope(env.open_register(), **choice)
     lang = local_lang or env.language(reg)
-    scope = resolve_scope(
-        reg.network, line=line, start=start, end=end, police=police, neighbourhood=neighbourhood
-    )
+    scope = resolve_scope(reg.network, **choice)
     path = write_meeting_map(reg, output, scope, lang=lang, on=on, offline=offline, tiles=tiles)
     written = [str(path)]
     if svg:

@@ -473,7 +473,7 @@ def diagram_svg(
         width = float(np.clip(total / 1000.0 * 70.0, 900.0, 6000.0)) + lay.left + lay.right
     plot_w = width - lay.left - lay.right
     # one scale for every strip so that kilometres compare across strips
-    longest = max(r.length for r in scope.ranges)
+    longest = max((r.length for r in scope.ranges), default=1.0)
     px_per_m = plot_w / max(longest, 1.0)
     bands = responsibility_bands(net, scope)
     if fences is None:
@@ -497,6 +497,11 @@ def diagram_svg(
         )
         y += 18
     coords: dict[int, tuple[float, float]] = {}
+    if not scope.ranges:
+        y += 30
+        body.append(
+            f'<text class="lrd-strip" x="16" y="{_n(y)}">{escape(label("no_stretch", lang))}</text>'
+        )
     for rng in scope.ranges:
         y = _strip(body, register, rng, y, lay, px_per_m, bands, fences, points, lang, colours,
                    coords, draw_points)  # fmt: skip

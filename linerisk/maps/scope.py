@@ -37,7 +37,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from linerisk.model import Risk
     from linerisk.network import Network
 
-__all__ = ["Scope", "ScopeRange", "resolve_scope", "risk_rows_as_of", "risks_in_scope"]
+__all__ = [
+    "Scope",
+    "ScopeRange",
+    "register_for_scope",
+    "resolve_scope",
+    "risk_rows_as_of",
+    "risks_in_scope",
+]
 
 #: ranges closer than this (metres along the line) are merged into one
 _MERGE_M = 1.0
@@ -378,6 +385,72 @@ def resolve_scope(
     ]
     name = "、".join(ln.name_zh for ln in network.lines)
     return Scope("network", name, tuple(ranges), _bbox(network, ranges))
+
+
+class ScopedRegister:
+    """A register read through the part of its network around one scope: what
+    :func:`register_for_scope` gives. ``network`` is that part; every other
+    attribute is the register's own."""
+
+    def __init__(self, register: Any, network: Network) -> None:
+        self._register = register
+        self.network = network
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._register, name)
+
+
+def register_for_scope(
+    register: Any,
+    *,
+    line: str | None = None,
+    start: str | float | None = None,
+    end: str | float | None = None,
+    police: str | None = None,
+    neighbourhood: str | None = None,
+) -> Any:
+    """``register`` as a meeting on a scope (the arguments of :func:`resolve_scope`)
+    reads it: with only the part of its network on and around the scope's ground
+    (every line that comes within twice ``max_distance_m`` of it, whole, with its
+    posts, breaks, segments and fences, and the police areas and neighbourhoods
+    there), read through the spatial indexes. A scope resolved on it, and the
+    agenda and map made from it, are those of the whole network (the tests
+    compare them); on a national register they take seconds instead of the
+    whole network's load. The register itself for the whole network, when its
+    network is loaded already, or when the scope's name is not in the register
+    (the whole network's refusal then names what it has)."""
+    from linerisk.store.rows import network_around
+
+    if register.network_loaded:
+        return register
+    store = register.store
+    ids: list[str] = []
+    if police and not (line or neighbourhood):
+        key = police.strip()
+        rows = store.read_layer("police_areas", geometry=False)[0]
+        ids = [
+            r["id"]
+            for r in rows
+            if key in (r["name"], r["id"]) or key.lower() == (r["name_en"] or "").lower()
+        ]
+        kind = "police_areas"
+    elif neighbourhood and not (line or police):
+        key = neighbourhood.strip()
+        rows = store.read_layer("neighbourhoods", geometry=False)[0]
+        ids = [r["id"] for r in rows if r["street_office"] == key]
+        ids = ids or [r["id"] for r in rows if key in (r["community"], r["id"])]
+        kind = "neighbourhoods"
+    elif line and not (police or neighbourhood):
+        ids, kind = [line], "lines"
+    if not ids or len(ids) > 500:
+        return register
+    _rows, geoms = store.read_layer(kind, where={"id": ids})
+    geoms = [g for g in geoms if g is not None]
+    if not geoms:
+        return register
+    box = tuple(float(v) for v in shapely.total_bounds(np.asarray(geoms, dtype=object)))
+    part = network_around(store, register.settings, box, 2.0 * register.settings.max_distance_m)
+    return register if part is None else ScopedRegister(register, part)
 
 
 def risks_in_scope(register, scope: Scope) -> list[Risk]:

@@ -161,6 +161,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "short_chain": ("短链", "short chain"),
     "long_chain": ("长链", "long chain"),
     "diagram_title": ("一横：线路责任直线图", "The one horizontal: straight-line diagram"),
+    "no_stretch": ("范围内没有线路经过", "No line runs through this scope"),
     "diagram_police": ("公安 派出所", "Police station"),
     "diagram_local": ("地方 街道/镇", "Street office / town"),
     "diagram_railway": ("铁路 工区", "Work area"),

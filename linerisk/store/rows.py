@@ -276,6 +276,34 @@ def network_near(
     return build()
 
 
+#: a part of the network holding more lines than this is not worth reading apart
+AROUND_MAX_LINES = 500
+
+
+def network_around(
+    store: Store, settings: Settings, box: tuple[float, float, float, float], margin: float
+) -> Network | None:
+    """The part of the store's network on and around ``box`` (minx, miny, maxx,
+    maxy in the register's CRS), read through the layers' spatial indexes: every
+    line whose extent comes within ``margin`` of the box, whole, with all its
+    kilometre posts, chain breaks, segments and fences, and the police areas and
+    neighbourhoods whose extent does. None when no line comes that near, or more
+    than :data:`AROUND_MAX_LINES` do (then the whole network is as quick)."""
+    minx, miny, maxx, maxy = box
+    grown = [(minx - margin, miny - margin, maxx + margin, maxy + margin)]
+    line_rows, line_geoms = _read(store, "lines", boxes=grown)
+    if not line_rows or len(line_rows) > AROUND_MAX_LINES:
+        return None
+    ids = [r["id"] for r in line_rows]
+    layers: dict[str, tuple[list[dict[str, Any]], np.ndarray]] = {"lines": (line_rows, line_geoms)}
+    for kind in ("kmposts", "chain_breaks", "segments", "fences"):
+        layers[kind] = _read(store, kind, geometry=kind != "segments", where={"line": ids})
+    for kind in ("police_areas", "neighbourhoods"):
+        layers[kind] = _read(store, kind, boxes=grown)
+    with trusted_geometries():
+        return _network_from_store(store, settings, layers.__getitem__)
+
+
 def _read(
     store: Store, kind: str, geometry: bool = True, **where: Any
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
