@@ -28,6 +28,7 @@ from linerisk.errors import LineriskError
 from linerisk.model import FenceCondition, Segment, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
+    from linerisk.network import Network
     from linerisk.register import Register
 
 __all__ = [
@@ -134,7 +135,7 @@ def set_patrol(
         raise LineriskError("a patrol change needs the organisation making it (by)")
     if not (isinstance(per_week, int | float) and math.isfinite(per_week) and per_week >= 0):
         raise LineriskError(f"patrols per week must be a number >= 0, not {per_week!r}")
-    net = register.network
+    net = _line_network(register, line)
     ln = net.line(line)
     lo = parse_chainage(start).metres
     hi = parse_chainage(end).metres
@@ -179,7 +180,7 @@ def set_patrol(
     tz = register.settings.tzinfo
     now = dt.datetime.now(tz)
     when = register.parse_time(at, now)
-    existing_ids = {s.id for s in net.segments}
+    existing_ids = set(register.store.layer_keys("segments"))
     store = register.store
     changes: list[PatrolChange] = []
     with register.transaction():
@@ -205,7 +206,7 @@ def set_patrol(
             inside_index = 1 if cut_lo else 0
             target = new_segments[inside_index]
             new_segments[inside_index] = attrs.evolve(target, patrol_per_week=float(per_week))
-            _replace_segment(register, seg, new_segments)
+            _replace_segment(register, net, seg, new_segments)
             row = {
                 "at": when.isoformat(timespec="seconds"),
                 "actor": by.strip(),
@@ -223,11 +224,23 @@ def set_patrol(
     return changes
 
 
-def _replace_segment(register: Register, old: Segment, pieces: list[Segment]) -> None:
+def _line_network(register: Register, line: str) -> Network:
+    """The network a change on ``line`` needs: that line with its posts, breaks and
+    segments, read alone (a national register has 2,000 lines); the whole network
+    when it is loaded already, or when the register has no such line (whose
+    refusal then names the lines it has)."""
+    from linerisk.store.rows import network_of_lines
+
+    if register.network_loaded:
+        return register.network
+    part = network_of_lines(register.store, register.settings, [line])
+    return register.network if part is None else part
+
+
+def _replace_segment(register: Register, net: Network, old: Segment, pieces: list[Segment]) -> None:
     """Swap one segment row for its pieces and repoint the risks on the new pieces."""
     from linerisk.store.rows import segment_rows
 
-    net = register.network
     store = register.store
     store.delete_layer_rows("segments", [old.id])
     rows, geoms = segment_rows(net, pieces)

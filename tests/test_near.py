@@ -335,3 +335,66 @@ def test_an_import_works_where_sqlite_allows_999_parameters(generated, two_copie
         assert (report.added, report.rejected) == (len(rows), ())
     assert near._network is None
     _same(near, whole)
+
+
+# ----------------------------------------------------------------------------- patrol
+
+
+def test_a_patrol_change_reads_its_line_alone_and_writes_as_on_the_whole_network(
+    generated, two_copies
+):
+    """`patrol set` on one line: segments split, risks repointed and the change
+    recorded exactly as with the whole network loaded, which it never loads."""
+    from linerisk.patrol import set_patrol
+
+    whole, near = two_copies
+    rows = _rows(generated, np.random.default_rng(12), 40)
+    for k in range(0, len(rows), NEAR_POINTS):  # a few at a time: near's network stays unread
+        whole.add_risks(rows[k : k + NEAR_POINTS], allow_duplicates=True)
+        near.add_risks(rows[k : k + NEAR_POINTS], allow_duplicates=True)
+    assert not near.network_loaded
+    net = generated.network
+    seg = net.segments[len(net.segments) // 2]
+    line = net.line(seg.line)
+    # a range inside the segment, so that it is cut in three
+    lo = seg.from_chainage + (seg.to_chainage - seg.from_chainage) / 4
+    hi = seg.to_chainage - (seg.to_chainage - seg.from_chainage) / 4
+    statements: list[str] = []
+    near.store._conn.set_trace_callback(statements.append)
+    for reg in (whole, near):
+        changes = set_patrol(
+            reg,
+            line=line.id,
+            start=lo,
+            end=hi,
+            per_week=9,
+            by=seg.works_section,
+            reason="test",
+            at="2026-11-21T09:00+08:00",
+        )
+        assert len(changes) == 1
+    near.store._conn.set_trace_callback(None)
+    # the segments and posts of one line were read, not the whole layers
+    reads = [q for q in statements if 'FROM "kmposts"' in q]
+    assert reads and all("WHERE" in q for q in reads)
+    for kind in ("segments",):
+        (a_rows, a_geoms), (b_rows, b_geoms) = (r.store.read_layer(kind) for r in (whole, near))
+        assert a_rows == b_rows
+        assert all(a.equals_exact(b, 1e-9) for a, b in zip(a_geoms, b_geoms, strict=True))
+    assert [r for r in near.store.patrol_changes(None)] == [
+        r for r in whole.store.patrol_changes(None)
+    ]
+    _same(near, whole)
+    assert sum(1 for s in near.store.layer_keys("segments") if s.startswith(seg.id)) == 3
+
+
+def test_a_patrol_change_on_an_unknown_line_is_refused_in_the_whole_networks_words(two_copies):
+    from linerisk.patrol import set_patrol
+
+    messages = []
+    for reg in two_copies:
+        with pytest.raises(LineriskError) as info:
+            set_patrol(reg, line="no such line", start=0, end=100, per_week=3, by="x")
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert "L0000" in messages[1]

@@ -276,6 +276,27 @@ def network_near(
     return build()
 
 
+def network_of_lines(store: Store, settings: Settings, ids: Sequence[str]) -> Network | None:
+    """The lines ``ids`` of the store's network alone, each with all its kilometre
+    posts, chain breaks and segments; no areas and no fences. None when the store
+    has none of these lines."""
+    line_rows, line_geoms = _read(store, "lines", where={"id": list(ids)})
+    if not line_rows:
+        return None
+    found = [r["id"] for r in line_rows]
+    empty: tuple[list[dict[str, Any]], np.ndarray] = ([], np.empty(0, dtype=object))
+    layers: dict[str, tuple[list[dict[str, Any]], np.ndarray]] = {
+        "lines": (line_rows, line_geoms),
+        "police_areas": empty,
+        "neighbourhoods": empty,
+        "fences": empty,
+    }
+    for kind in ("kmposts", "chain_breaks", "segments"):
+        layers[kind] = _read(store, kind, geometry=kind != "segments", where={"line": found})
+    with trusted_geometries():
+        return _network_from_store(store, settings, layers.__getitem__)
+
+
 #: a part of the network holding more lines than this is not worth reading apart
 AROUND_MAX_LINES = 500
 
