@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -351,6 +352,18 @@ def bench_queries(register: Path, repeats: int, scale: str) -> list[tuple[str, .
     rows.append(
         ("(for reference) importing linerisk and opening the register", "", f"{opened:.3f}", "", "")
     )
+    # the commands of a joint meeting on one police station, and a works section's
+    # change of patrol frequency (which writes, so it runs last)
+    agenda = [linerisk, "--register", str(register), "agenda", "--police", q["police"],
+              "-o", str(register.with_name("agenda.md"))]  # fmt: skip
+    meeting = [linerisk, "--register", str(register), "map", "--police", q["police"],
+               "-o", str(register.with_name("map.html"))]  # fmt: skip
+    for label, argv in (
+        (f"(for reference) agenda of police station {q['police']}: `linerisk agenda`", agenda),
+        (f"(for reference) map of police station {q['police']}: `linerisk map`", meeting),
+    ):
+        seconds = statistics.median(time_command(argv, repeats, env))
+        rows.append((label, "", "", f"{seconds:.3f}", ""))
     week = register.with_name("week.gpkg")
     count = worker("weekly_file", scale, str(week))["risks"]
     argv = [linerisk, "--register", str(register), "import", "risks", str(week),
@@ -365,6 +378,18 @@ def bench_queries(register: Path, repeats: int, scale: str) -> list[tuple[str, .
             "",
         )
     )
+    with sqlite3.connect(register) as conn:
+        line, lo, hi, section = conn.execute(
+            "SELECT line, from_chainage_m, to_chainage_m, works_section FROM segments "
+            "WHERE line = ? ORDER BY from_chainage_m LIMIT 1 OFFSET 5",
+            (q["line"],),
+        ).fetchone()
+    patrol = [linerisk, "--register", str(register), "patrol", "set", "--line", line,
+              "--from", str(lo + 100.0), "--to", str(hi - 100.0), "--per-week", "14",
+              "--by", section, "--reason", "bench"]  # fmt: skip
+    seconds = statistics.median(time_command(patrol, repeats, env))
+    rows.append(("(for reference) a change of patrol frequency: `linerisk patrol set`", "", "",
+                 f"{seconds:.3f}", ""))  # fmt: skip
     return rows
 
 
