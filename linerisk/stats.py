@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from linerisk.bulk import collector_paused
 from linerisk.errors import LineriskError
-from linerisk.model import Risk, Status
+from linerisk.model import Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from linerisk.register import Register
@@ -52,17 +53,31 @@ class StatsRow:
     median_days_to_clear: float | None
 
 
-def _key_fn(by: str) -> Callable[[Risk], tuple[str | None, str]]:
+#: the columns the counts read, in this order
+_COLUMNS = (
+    "lead_vertical",
+    "lead_party",
+    "category",
+    "found_at",
+    "status",
+    "cleared_at",
+    "deadline",
+)
+
+
+def _key_fn(by: str) -> Callable[[tuple, Callable[[str], dt.datetime]], tuple[str | None, str]]:
+    """The group of a row of :data:`_COLUMNS` (``when`` parses its times)."""
     if by == "party":
-        return lambda r: (r.lead.value, r.lead_party or "")
+        return lambda r, when: (r[0], r[1] or "")
     if by == "category":
-        return lambda r: (None, r.category)
+        return lambda r, when: (None, r[2])
     if by == "month":
         # Month the risk was found in: the register's intake per month.
-        return lambda r: (None, r.found_at.strftime("%Y-%m"))
+        return lambda r, when: (None, when(r[3]).strftime("%Y-%m"))
     raise LineriskError(f"cannot group by {by!r}; choose one of {', '.join(GROUPINGS)}")
 
 
+@collector_paused()
 def clearing_stats(
     register: Register,
     *,
@@ -74,6 +89,8 @@ def clearing_stats(
     """Counts per group; ``since`` defaults to 30 days before ``on`` (default today).
 
     Extra keyword arguments filter the risks as :meth:`Register.risks` does.
+    The register's columns are counted as they are, without building a
+    :class:`~linerisk.model.Risk` per risk (a national register holds a million).
     """
     key_of = _key_fn(by)
     tz = register.settings.tzinfo
@@ -81,26 +98,58 @@ def clearing_stats(
     since_dt = register.start_of_day(since) if since is not None else on_dt - dt.timedelta(days=30)
     if since_dt > on_dt:
         raise LineriskError("the period's start (since) is after its end (on)")
-    groups: dict[tuple[str | None, str], list[Risk]] = {}
-    for risk in register.risks(**filters):  # type: ignore[arg-type]
-        groups.setdefault(key_of(risk), []).append(risk)
+    parsed: dict[str, dt.datetime] = {}
+
+    def when(text: str) -> dt.datetime:
+        # registers repeat their times (a day's findings, the deadlines they give)
+        try:
+            return parsed[text]
+        except KeyError:
+            value = parsed[text] = dt.datetime.fromisoformat(text)
+            return value
+
+    query = register.query(**filters)  # type: ignore[arg-type]
+    groups: dict[tuple[str | None, str], list[tuple]] = {}
+    for row in register.store.risk_values(query, _COLUMNS):
+        groups.setdefault(key_of(row, when), []).append(row)
+    is_open = {s.value for s in Status if s.is_open}
+    cleared_status = Status.CLEARED.value
+    # times as POSIX seconds, each distinct text once: comparing aware datetimes a
+    # few million times costs seconds
+    seconds: dict[str, float] = {}
+
+    def at(text: str) -> float:
+        try:
+            return seconds[text]
+        except KeyError:
+            value = seconds[text] = when(text).timestamp()
+            return value
+
+    on_s, since_s = on_dt.timestamp(), since_dt.timestamp()
     rows = []
-    for (vertical, key), risks in groups.items():
-        open_ = [r for r in risks if r.is_open and r.found_at <= on_dt]
-        cleared = [
-            r
-            for r in risks
-            if r.status is Status.CLEARED and r.cleared_at and since_dt <= r.cleared_at <= on_dt
-        ]
-        days = [(r.cleared_at - r.found_at).total_seconds() / 86400 for r in cleared]
+    for (vertical, key), members in groups.items():
+        n_open = n_overdue = n_found = 0
+        days: list[float] = []
+        for _v, _p, _c, found_at, status, cleared_at, deadline in members:
+            found = at(found_at)
+            if since_s <= found <= on_s:
+                n_found += 1
+            if status in is_open:
+                if found <= on_s:
+                    n_open += 1
+                    n_overdue += on_s > at(deadline)
+            elif status == cleared_status and cleared_at:
+                cleared = at(cleared_at)
+                if since_s <= cleared <= on_s:
+                    days.append((cleared - found) / 86400)
         rows.append(
             StatsRow(
                 key=key,
                 vertical=vertical,
-                open=len(open_),
-                overdue=sum(r.is_overdue(on_dt) for r in open_),
-                found=sum(since_dt <= r.found_at <= on_dt for r in risks),
-                cleared=len(cleared),
+                open=n_open,
+                overdue=n_overdue,
+                found=n_found,
+                cleared=len(days),
                 median_days_to_clear=round(statistics.median(days), 1) if days else None,
             )
         )

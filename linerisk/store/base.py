@@ -152,6 +152,12 @@ class Store(abc.ABC):
         named ``columns`` when they are given (reading fewer is quicker)."""
 
     @abc.abstractmethod
+    def risk_values(self, query: RiskQuery, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The named ``columns`` (``id`` among them if wanted) of the risks matching
+        ``query``, as plain tuples ordered by id: for counting a whole register
+        without building a row dict or reading a geometry per risk."""
+
+    @abc.abstractmethod
     def risks_near(
         self, x: float, y: float, radius: float, category: str, statuses: Sequence[str]
     ) -> list[tuple[int, float]]:

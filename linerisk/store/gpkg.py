@@ -360,6 +360,56 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
 MAX_GROUND_RANGES = 300
 
 
+def _risk_filter(query: RiskQuery) -> tuple[list[str], list[Any]]:
+    """The WHERE terms (joined by AND) and their parameters for ``query``."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.ids is not None:
+        where.append(f"id IN ({', '.join('?' * len(query.ids))})")
+        params += list(query.ids)
+    if query.refs is not None:
+        # one parameter however many: an import's file may hold thousands
+        where.append("ref IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps([str(r) for r in query.refs], ensure_ascii=False))
+    if query.statuses is not None:
+        where.append(f"status IN ({', '.join('?' * len(query.statuses))})")
+        params += list(query.statuses)
+    if query.categories is not None:
+        where.append(f"category IN ({', '.join('?' * len(query.categories))})")
+        params += list(query.categories)
+    if query.line is not None:
+        where.append("line = ?")
+        params.append(query.line)
+    if query.chainage_from is not None:
+        where.append("chainage_m >= ?")
+        params.append(query.chainage_from)
+    if query.chainage_to is not None:
+        where.append("chainage_m <= ?")
+        params.append(query.chainage_to)
+    if query.party is not None:
+        where.append("(" + " OR ".join(f"{c} = ?" for c in _PARTY_COLUMNS) + ")")
+        params += [query.party] * len(_PARTY_COLUMNS)
+    if query.police is not None:
+        where.append("police = ?")
+        params.append(query.police)
+    if query.since is not None:
+        where.append("found_at >= ?")
+        params.append(query.since)
+    if query.deadline_before is not None:
+        where.append("deadline < ? AND status NOT IN ('cleared', 'withdrawn')")
+        params.append(query.deadline_before)
+    if query.ground is not None:
+        where.append(_ground_sql(query.ground, params))
+    if query.bbox is not None:
+        minx, miny, maxx, maxy = query.bbox
+        where.append(
+            "id IN (SELECT id FROM rtree_risks_geom WHERE minx <= ? AND maxx >= ? "
+            "AND miny <= ? AND maxy >= ?)"
+        )
+        params += [maxx, minx, maxy, miny]
+    return where, params
+
+
 def _ground_sql(ground: Ground, params: list[Any]) -> str:
     """The WHERE term for risks on ``ground``, its parameters added to ``params``."""
     terms: list[str] = []
@@ -971,51 +1021,7 @@ class GeoPackageStore(Store):
     def find_risks(
         self, query: RiskQuery, columns: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.ids is not None:
-            where.append(f"id IN ({', '.join('?' * len(query.ids))})")
-            params += list(query.ids)
-        if query.refs is not None:
-            # one parameter however many: an import's file may hold thousands
-            where.append("ref IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps([str(r) for r in query.refs], ensure_ascii=False))
-        if query.statuses is not None:
-            where.append(f"status IN ({', '.join('?' * len(query.statuses))})")
-            params += list(query.statuses)
-        if query.categories is not None:
-            where.append(f"category IN ({', '.join('?' * len(query.categories))})")
-            params += list(query.categories)
-        if query.line is not None:
-            where.append("line = ?")
-            params.append(query.line)
-        if query.chainage_from is not None:
-            where.append("chainage_m >= ?")
-            params.append(query.chainage_from)
-        if query.chainage_to is not None:
-            where.append("chainage_m <= ?")
-            params.append(query.chainage_to)
-        if query.party is not None:
-            where.append("(" + " OR ".join(f"{c} = ?" for c in _PARTY_COLUMNS) + ")")
-            params += [query.party] * len(_PARTY_COLUMNS)
-        if query.police is not None:
-            where.append("police = ?")
-            params.append(query.police)
-        if query.since is not None:
-            where.append("found_at >= ?")
-            params.append(query.since)
-        if query.deadline_before is not None:
-            where.append("deadline < ? AND status NOT IN ('cleared', 'withdrawn')")
-            params.append(query.deadline_before)
-        if query.ground is not None:
-            where.append(_ground_sql(query.ground, params))
-        if query.bbox is not None:
-            minx, miny, maxx, maxy = query.bbox
-            where.append(
-                "id IN (SELECT id FROM rtree_risks_geom WHERE minx <= ? AND maxx >= ? "
-                "AND miny <= ? AND maxy >= ?)"
-            )
-            params += [maxx, minx, maxy, miny]
+        where, params = _risk_filter(query)
         if columns is None:
             sql = "SELECT * FROM risks"
         else:
@@ -1035,6 +1041,22 @@ class GeoPackageStore(Store):
             rec["x"], rec["y"] = point_xy(rec.pop("geom"))
             out.append(rec)
         return out
+
+    def risk_values(self, query: RiskQuery, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        unknown = sorted(set(columns) - {"id", *RISKS.column_names})
+        if unknown:
+            raise StoreError(f"the risks table has no column {', '.join(unknown)}")
+        where, params = _risk_filter(query)
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = f"SELECT {names} FROM risks"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, params).fetchall()
 
     def _dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows as dicts, built from plain tuples (much cheaper than sqlite3.Row)."""
