@@ -268,7 +268,7 @@ def _change(cid: int, row: Mapping[str, Any]) -> PatrolChange:
 
 def patrol_segments(register: Register, line: str | None = None) -> list[Segment]:
     """Current segments (with their patrol frequency) in chainage order."""
-    net = register.network
+    net = register.network if line is None else _line_network(register, line)
     if line is not None:
         net.line_index(line)
     segs = [s for s in net.segments if line is None or s.line == line]

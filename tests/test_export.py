@@ -210,7 +210,33 @@ def test_export_replaces_a_file_whole(sample_register, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.gpkg", "register.gpkg"]
 
 
-def test_the_rectification_date_is_the_last_submission_still_standing(empty_register):
+@pytest.fixture(params=["by id", "whole log"])
+def events_read(request, monkeypatch):
+    """Both ways an export reads its risks' events: by id through the log's
+    index (a station's export) and the whole log once (a large share of it)."""
+    import linerisk.io.export
+
+    if request.param == "whole log":
+        monkeypatch.setattr(linerisk.io.export, "_EVENTS_BY_ID", 0)
+
+
+def test_withdraw_reasons_and_rectification_dates_either_way(sample_register, events_read):
+    from linerisk.io.export import risk_export_records
+
+    reg = sample_register
+    risks = reg.risks()
+    records = risk_export_records(reg, risks, reg.end_of_day("2026-11-25"))
+    by_id = {r.id: r for r in risks}
+    withdrawn = [rec for rec in records if by_id[rec["id"]].status.value == "withdrawn"]
+    assert withdrawn and all(rec["reason"] for rec in withdrawn)
+    for rec in withdrawn:
+        (last,) = [e for e in reg.history(rec["id"]) if e.action.value == "withdraw"]
+        assert rec["reason"] == last.data["reason"]
+    waiting = [rec for rec in records if by_id[rec["id"]].status.value == "awaiting_recheck"]
+    assert waiting and all(rec["rectified_at"] for rec in waiting)
+
+
+def test_the_rectification_date_is_the_last_submission_still_standing(empty_register, events_read):
     """An export's rectification date (整改完成日期) is when the risk was last
     submitted for re-inspection; a failed re-inspection (rework) takes it back,
     and the next submission sets it again."""

@@ -398,3 +398,14 @@ def test_a_patrol_change_on_an_unknown_line_is_refused_in_the_whole_networks_wor
         messages.append(str(info.value))
     assert messages[0] == messages[1]
     assert "L0000" in messages[1]
+
+
+def test_the_patrol_list_of_one_line_reads_that_line_alone(generated, two_copies):
+    from linerisk.patrol import patrol_segments
+
+    whole, near = two_copies
+    for line in generated.network.lines:
+        assert patrol_segments(near, line.id) == patrol_segments(whole, line.id)
+    assert not near.network_loaded
+    with pytest.raises(LineriskError, match="unknown line 'no such line'; the register has L0000"):
+        patrol_segments(near, "no such line")

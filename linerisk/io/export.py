@@ -19,7 +19,6 @@ leaves no half-written file.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import tempfile
 import unicodedata
@@ -171,7 +170,10 @@ def _history_facts(register: Register, ids: set[int]) -> tuple[dict[int, str], d
     reason), read from the event log in one pass."""
     submitted: dict[int, str] = {}
     reasons: dict[int, str] = {}
-    for ev in register.store.iter_events():
+    # the exported risks' events through the log's index (a station's export from a
+    # national register), or the whole log once for a large share of it
+    some = ids if len(ids) <= _EVENTS_BY_ID else None
+    for ev in register.store.history_rows(some):
         rid = ev["risk_id"]
         if rid not in ids:
             continue
@@ -180,8 +182,12 @@ def _history_facts(register: Register, ids: set[int]) -> tuple[dict[int, str], d
         elif ev["action"] in ("reopen", "rework"):
             submitted.pop(rid, None)
         elif ev["action"] == "withdraw":
-            reasons[rid] = json.loads(ev["data"]).get("reason")
+            reasons[rid] = ev["reason"]
     return submitted, reasons
+
+
+#: up to this many exported risks have their events read by id
+_EVENTS_BY_ID = 100_000
 
 
 def risk_export_records(
