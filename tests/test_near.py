@@ -296,30 +296,10 @@ def test_an_import_refuses_rows_in_the_whole_networks_words(generated, two_copie
     _same(near, whole)
 
 
-def test_few_boxes_cover_every_box_and_are_few():
-    from linerisk.store.rows import few_boxes
-
-    rng = np.random.default_rng(3)
-    centre = rng.uniform(0.0, 1e6, (5000, 2))
-    half = rng.uniform(0.0, 2000.0, (5000, 1))
-    boxes = [tuple(v) for v in np.column_stack([centre - half, centre + half]).tolist()]
-    assert few_boxes(boxes[:100]) == boxes[:100]
-    out = np.array(few_boxes(boxes, limit=100))
-    assert 1 <= len(out) <= 100
-    b = np.array(boxes)
-    covered = (
-        (out[None, :, 0] <= b[:, None, 0])
-        & (out[None, :, 1] <= b[:, None, 1])
-        & (out[None, :, 2] >= b[:, None, 2])
-        & (out[None, :, 3] >= b[:, None, 3])
-    )
-    assert covered.any(axis=1).all()
-
-
 def test_an_import_works_where_sqlite_allows_999_parameters(generated, two_copies, tmp_path):
-    """Some SQLite builds take at most 999 parameters in a statement: a file of
-    hundreds of points is still read around in a few boxes, and lands as on the
-    whole network."""
+    """Some SQLite builds take at most 999 parameters in a statement: the boxes
+    around a file of hundreds of points go to the spatial index as one JSON
+    parameter, and every row lands as on the whole network."""
     import sqlite3
 
     from linerisk.io.importing import import_layer

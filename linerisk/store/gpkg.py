@@ -899,12 +899,25 @@ class GeoPackageStore(Store):
             tests.append(f'"{column}" IN ({", ".join("?" * len(values))})')
             params += list(values)
         if boxes is not None:
-            meets = " OR ".join(
-                ["(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"] * len(boxes)
+            # The boxes as one JSON parameter, joined to the R-tree: one index search
+            # per box, however many (a statement may take only 999 parameters).
+            # Grown by a millimetre, so that a box edge read back from JSON a bit
+            # inside cannot lose a feature that only touches it.
+            tests.append(
+                f'fid IN (SELECT r.id FROM json_each(?) AS b CROSS JOIN "rtree_{table.name}_geom"'
+                " AS r WHERE r.minx <= json_extract(b.value, '$[2]')"
+                " AND r.maxx >= json_extract(b.value, '$[0]')"
+                " AND r.miny <= json_extract(b.value, '$[3]')"
+                " AND r.maxy >= json_extract(b.value, '$[1]'))"
             )
-            tests.append(f'fid IN (SELECT id FROM "rtree_{table.name}_geom" WHERE {meets or "0"})')
-            for minx, miny, maxx, maxy in boxes:
-                params += [maxx, minx, maxy, miny]
+            params.append(
+                json.dumps(
+                    [
+                        [minx - 1e-3, miny - 1e-3, maxx + 1e-3, maxy + 1e-3]
+                        for minx, miny, maxx, maxy in boxes
+                    ]
+                )
+            )
         sql = f'SELECT {cols} FROM "{table.name}"'
         if tests:
             sql += " WHERE " + " AND ".join(tests)

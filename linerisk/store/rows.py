@@ -181,38 +181,6 @@ def network_from_store(store: Store, settings: Settings) -> Network:
         )
 
 
-#: at most this many boxes go into one spatial-index query (four parameters a
-#: box; some SQLite builds allow no more than 999 parameters in a statement)
-MAX_BOXES = 100
-
-
-def few_boxes(
-    boxes: Sequence[tuple[float, float, float, float]], limit: int = MAX_BOXES
-) -> list[tuple[float, float, float, float]]:
-    """At most ``limit`` boxes ``(minx, miny, maxx, maxy)`` covering ``boxes``:
-    boxes whose centres share a cell of a grid are merged into their common
-    extent, the grid made coarser until few enough remain. A query with the
-    merged boxes finds everything the boxes find, and perhaps a little more."""
-    if len(boxes) <= limit:
-        return list(boxes)
-    b = np.asarray(boxes, dtype=float)
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    cell = max(float(np.max(b[:, 2] - b[:, 0])), float(np.max(b[:, 3] - b[:, 1])), 1.0)
-    while True:
-        keys = np.column_stack([np.floor(cx / cell), np.floor(cy / cell)])
-        _cells, group = np.unique(keys, axis=0, return_inverse=True)
-        group = group.reshape(-1)
-        count = int(group.max()) + 1
-        if count <= limit:
-            break
-        cell *= 2.0
-    lo = np.full((count, 2), np.inf)
-    hi = np.full((count, 2), -np.inf)
-    np.minimum.at(lo, group, b[:, :2])
-    np.maximum.at(hi, group, b[:, 2:])
-    return [tuple(v) for v in np.column_stack([lo, hi]).tolist()]
-
-
 def network_near(
     store: Store,
     settings: Settings,
@@ -241,7 +209,7 @@ def network_near(
     lines = [*(placed[0] if placed is not None else ()), *along]
     d = float(settings.max_distance_m)
     reach = [(px - d, py - d, px + d, py + d) for px, py in zip(x, y, strict=True)]
-    line_rows, line_geoms = _read(store, "lines", boxes=few_boxes(reach))
+    line_rows, line_geoms = _read(store, "lines", boxes=reach)
     ids = sorted({r["id"] for r in line_rows} | set(lines))
     if set(lines) - {r["id"] for r in line_rows}:
         line_rows, line_geoms = _read(store, "lines", where={"id": ids})
@@ -272,7 +240,7 @@ def network_near(
         found = np.isfinite(there.x) & np.isfinite(there.y)
         at += [(px, py, px, py) for px, py in zip(there.x[found], there.y[found], strict=True)]
     for kind in ("police_areas", "neighbourhoods"):
-        layers[kind] = _read(store, kind, boxes=few_boxes(at)) if at else empty
+        layers[kind] = _read(store, kind, boxes=at) if at else empty
     return build()
 
 
