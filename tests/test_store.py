@@ -1323,3 +1323,23 @@ def test_events_from_the_child_are_copied_whole_or_by_name(
     assert report.ok and report.events == 300
     assert [e["action"] for e in reg.store.iter_events()] == ["report"] * 300
     reg.close()
+
+
+def test_a_read_around_many_boxes_searches_the_spatial_index_once_per_box(sample_register):
+    """The boxes go in as one JSON parameter joined to the R-tree: SQLite searches
+    the index for each box (no scan of the layer, no limit on how many boxes)."""
+    store = sample_register.store
+    rows, _geoms = store.read_layer("lines")
+    every = [r["id"] for r in rows]
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    try:
+        far = [(1e9 + k, 1e9, 1e9 + k + 1.0, 1e9 + 1.0) for k in range(2000)]
+        near = store.read_layer("lines", boxes=[*far, (-1e12, -1e12, 1e12, 1e12)])
+        assert [r["id"] for r in near[0]] == every
+        assert store.read_layer("lines", boxes=far)[0] == []
+    finally:
+        store._conn.set_trace_callback(None)
+    (sql,) = [q for q in statements if "json_each" in q][:1]
+    plan = " ".join(str(row[-1]) for row in store._conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "rtree_lines_geom" in sql and "VIRTUAL TABLE INDEX 2:" in plan, plan
