@@ -1343,3 +1343,22 @@ def test_a_read_around_many_boxes_searches_the_spatial_index_once_per_box(sample
     (sql,) = [q for q in statements if "json_each" in q][:1]
     plan = " ".join(str(row[-1]) for row in store._conn.execute("EXPLAIN QUERY PLAN " + sql))
     assert "rtree_lines_geom" in sql and "VIRTUAL TABLE INDEX 2:" in plan, plan
+
+
+def test_a_read_by_thousands_of_keys_takes_one_parameter(sample_register_path, tmp_path):
+    """The lines of a national file (thousands of ids) are asked for in one JSON
+    parameter: it works where SQLite takes at most 999 parameters a statement."""
+    import shutil
+
+    from linerisk.register import Register
+
+    path = tmp_path / "r.gpkg"
+    shutil.copy(sample_register_path, path)
+    with Register.open(path) as reg:
+        reg.store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        wanted = [f"L{k:04d}" for k in range(3000)] + ["JD", "x'); DROP TABLE lines;--"]
+        rows, geoms = reg.store.read_layer("lines", where={"id": wanted})
+        assert [r["id"] for r in rows] == ["JD"] and len(geoms) == 1
+        posts, _ = reg.store.read_layer("kmposts", geometry=False, where={"line": wanted})
+        assert len(posts) == reg.store.layer_count("kmposts") > 0
+        assert reg.store.read_layer("lines", where={"id": []})[0] == []

@@ -896,8 +896,9 @@ class GeoPackageStore(Store):
         for column, values in (where or {}).items():
             if column not in names:
                 raise StoreError(f"the {kind} layer has no column {column}")
-            tests.append(f'"{column}" IN ({", ".join("?" * len(values))})')
-            params += list(values)
+            # one JSON parameter however many values (the lines of a national file)
+            tests.append(f'"{column}" IN (SELECT value FROM json_each(?))')
+            params.append(json.dumps(list(values), ensure_ascii=False))
         if boxes is not None:
             # The boxes as one JSON parameter, joined to the R-tree: one index search
             # per box, however many (a statement may take only 999 parameters).
