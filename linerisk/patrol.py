@@ -301,17 +301,32 @@ def advise(
     merged = {**DEFAULT_ADVICE_RULE, **(register.settings.patrol_rule or {}), **(rule or {})}
     on_dt = register.end_of_day(on) if on is not None else dt.datetime.now(register.settings.tzinfo)
     net = register.network
-    open_risks = register.risks(status="open")
-    by_segment: dict[str, list] = {}
-    for r in open_risks:
-        if r.parties.segment:
-            by_segment.setdefault(r.parties.segment, []).append(r)
+    # The open risks' segment, severity and deadline as plain values (a national
+    # register has a million risks; building a Risk for each took a minute), each
+    # distinct deadline compared once.
+    on_s = on_dt.timestamp()
+    past: dict[str, bool] = {}
+    by_segment: dict[str, list[tuple[Severity, bool]]] = {}
+    severity_of = {s.value: s for s in Severity}
+    query = register.query(status="open")
+    for segment, severity, deadline in register.store.risk_values(
+        query, ("segment", "severity", "deadline")
+    ):
+        if not segment:
+            continue
+        late = past.get(deadline)
+        if late is None:
+            late = past[deadline] = on_s > dt.datetime.fromisoformat(deadline).timestamp()
+        by_segment.setdefault(segment, []).append((severity_of[severity], late))
+    # damaged fence per segment, each line's fences against that line's segments only
+    fences_of: dict[str, list] = {}
+    for f in net.fences:
+        if f.condition is FenceCondition.DAMAGED:
+            fences_of.setdefault(f.line, []).append(f)
     damaged: dict[str, float] = {}
     for seg in net.segments:
         total = 0.0
-        for f in net.fences:
-            if f.line != seg.line or f.condition is not FenceCondition.DAMAGED:
-                continue
+        for f in fences_of.get(seg.line, ()):
             overlap = min(f.to_chainage, seg.to_chainage) - max(f.from_chainage, seg.from_chainage)
             total += max(overlap, 0.0)
         damaged[seg.id] = total
@@ -322,10 +337,10 @@ def advise(
         base = float(merged["base_per_week"][seg.area_class.value])
         suggested = base
         counts = {s: 0 for s in Severity}
-        for r in risks:
-            counts[r.severity] += 1
-            suggested += float(merged["per_open_risk"][r.severity.value])
-        overdue = sum(r.is_overdue(on_dt) for r in risks)
+        for severity, _late in risks:
+            counts[severity] += 1
+            suggested += float(merged["per_open_risk"][severity.value])
+        overdue = sum(late for _severity, late in risks)
         suggested += overdue * float(merged["per_overdue_risk"])
         fence_m = damaged.get(seg.id, 0.0)
         suggested += math.ceil(fence_m / 100.0) * float(merged["per_100m_damaged_fence"])

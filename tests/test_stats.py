@@ -71,3 +71,31 @@ def test_filters_narrow_the_counts_as_they_narrow_the_risks(sample_register):
     ]
     assert got == _expected(sample_register, "category", "2026-11-25", "2026-01-01", status="open")
     assert all(row[5] == 0 for row in got)  # nothing open is cleared
+
+
+@pytest.mark.parametrize("on", ["2026-11-25", "2026-10-01"])
+def test_patrol_advice_counts_the_open_risks_and_damaged_fence_of_each_segment(sample_register, on):
+    """`patrol advise` counts plain columns too; here its counts are held to
+    those worked out from the open Risk objects and the network's fences."""
+    from linerisk.model import FenceCondition
+    from linerisk.patrol import advise
+
+    reg = sample_register
+    on_dt = reg.end_of_day(on)
+    advice = advise(reg, on=on)
+    assert advice and any(a.open_risks for a in advice) and any(a.overdue_risks for a in advice)
+    for a in advice:
+        mine = [r for r in reg.risks(status="open") if r.parties.segment == a.segment.id]
+        assert a.open_risks == len(mine)
+        assert a.overdue_risks == sum(r.is_overdue(on_dt) for r in mine)
+        fence = sum(
+            max(
+                min(f.to_chainage, a.segment.to_chainage)
+                - max(f.from_chainage, a.segment.from_chainage),
+                0.0,
+            )
+            for f in reg.network.fences
+            if f.line == a.segment.line and f.condition is FenceCondition.DAMAGED
+        )
+        assert a.damaged_fence_m == pytest.approx(fence)
+    assert any(a.damaged_fence_m for a in advice)
