@@ -224,16 +224,16 @@ def set_patrol(
     return changes
 
 
-def _line_network(register: Register, line: str) -> Network:
+def _line_network(register: Register, line: str, fences: bool = False) -> Network:
     """The network a change on ``line`` needs: that line with its posts, breaks and
-    segments, read alone (a national register has 2,000 lines); the whole network
-    when it is loaded already, or when the register has no such line (whose
-    refusal then names the lines it has)."""
+    segments (and its fences), read alone (a national register has 2,000 lines);
+    the whole network when it is loaded already, or when the register has no such
+    line (whose refusal then names the lines it has)."""
     from linerisk.store.rows import network_of_lines
 
     if register.network_loaded:
         return register.network
-    part = network_of_lines(register.store, register.settings, [line])
+    part = network_of_lines(register.store, register.settings, [line], fences=fences)
     return register.network if part is None else part
 
 
@@ -289,6 +289,9 @@ def advise(
     register: Register,
     on: dt.datetime | dt.date | str | None = None,
     rule: Mapping[str, Any] | None = None,
+    *,
+    line: str | None = None,
+    by: str | None = None,
 ) -> list[PatrolAdvice]:
     """Segments whose patrol frequency is below what the rule asks for.
 
@@ -297,10 +300,14 @@ def advise(
     base for the area class + weight of each open risk by severity + extra
     for each overdue one + extra per started 100 m of damaged fence, capped.
     A segment is listed when the suggestion exceeds its current frequency.
+    ``line`` keeps one line's segments (and reads that line alone), ``by``
+    the segments of one works section, workshop or work area.
     """
     merged = {**DEFAULT_ADVICE_RULE, **(register.settings.patrol_rule or {}), **(rule or {})}
     on_dt = register.end_of_day(on) if on is not None else dt.datetime.now(register.settings.tzinfo)
-    net = register.network
+    net = register.network if line is None else _line_network(register, line, fences=True)
+    if line is not None:
+        net.line_index(line)
     # The open risks' segment, severity and deadline as plain values (a national
     # register has a million risks; building a Risk for each took a minute), each
     # distinct deadline compared once.
@@ -308,7 +315,7 @@ def advise(
     past: dict[str, bool] = {}
     by_segment: dict[str, list[tuple[Severity, bool]]] = {}
     severity_of = {s.value: s for s in Severity}
-    query = register.query(status="open")
+    query = register.query(status="open", line=line)
     for segment, severity, deadline in register.store.risk_values(
         query, ("segment", "severity", "deadline")
     ):
@@ -331,7 +338,13 @@ def advise(
             total += max(overlap, 0.0)
         damaged[seg.id] = total
     out: list[PatrolAdvice] = []
-    for seg in patrol_segments(register):
+    segments = sorted(
+        (s for s in net.segments if line is None or s.line == line),
+        key=lambda s: (s.line, s.from_chainage),
+    )
+    for seg in segments:
+        if by is not None and not _owns(by, seg):
+            continue
         risks = by_segment.get(seg.id, [])
         reasons: list[str] = []
         base = float(merged["base_per_week"][seg.area_class.value])

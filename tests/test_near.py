@@ -389,3 +389,24 @@ def test_the_patrol_list_of_one_line_reads_that_line_alone(generated, two_copies
     assert not near.network_loaded
     with pytest.raises(LineriskError, match="unknown line 'no such line'; the register has L0000"):
         patrol_segments(near, "no such line")
+
+
+def test_patrol_advice_for_one_line_or_one_organisation(generated, two_copies):
+    """`patrol advise --line` reads that line (with its fences) alone and gives that
+    line's part of the whole register's advice; `--by` keeps one organisation's."""
+    from linerisk.patrol import advise
+
+    whole, near = two_copies
+    rows = _rows(generated, np.random.default_rng(3), 48)
+    for k in range(0, len(rows), NEAR_POINTS):
+        whole.add_risks(rows[k : k + NEAR_POINTS], allow_duplicates=True)
+        near.add_risks(rows[k : k + NEAR_POINTS], allow_duplicates=True)
+    everything = advise(whole, on="2026-11-30")
+    assert any(a.open_risks for a in everything)
+    for line in generated.network.lines:
+        got = advise(near, on="2026-11-30", line=line.id)
+        assert got == [a for a in everything if a.segment.line == line.id]
+    assert not near.network_loaded
+    section = everything[0].segment.works_section
+    mine = advise(whole, on="2026-11-30", by=section)
+    assert mine and mine == [a for a in everything if a.segment.works_section == section]

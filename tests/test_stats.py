@@ -99,3 +99,21 @@ def test_patrol_advice_counts_the_open_risks_and_damaged_fence_of_each_segment(s
         )
         assert a.damaged_fence_m == pytest.approx(fence)
     assert any(a.damaged_fence_m for a in advice)
+
+
+def test_patrol_advice_for_one_line_reads_its_fences(sample_register_path, tmp_path):
+    """Read alone, a line comes with its fences: the damaged fence of each segment
+    is the same as on the whole network."""
+    import shutil
+
+    from linerisk.patrol import advise
+    from linerisk.register import Register
+
+    path = tmp_path / "r.gpkg"
+    shutil.copy(sample_register_path, path)
+    with Register.open(path) as part, Register.open(path) as whole:
+        assert whole.network.fences
+        want = advise(whole, on="2026-11-25")
+        got = advise(part, on="2026-11-25", line="JD")
+        assert not part.network_loaded
+        assert got == want and any(a.damaged_fence_m for a in got)

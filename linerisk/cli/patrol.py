@@ -141,9 +141,17 @@ def history(env: Env, since, fmt):
 
 @patrol.command("advise")
 @on_option
+@click.option("--line", default=None, help="Only this line's segments. 仅此线路。")
+@click.option(
+    "--by",
+    "org",
+    default=None,
+    metavar="ORG",
+    help="Only the segments of this works section, workshop or work area. 仅此单位的区段。",
+)
 @format_option
 @click.pass_obj
-def advise(env: Env, on, fmt):
+def advise(env: Env, on, line, org, fmt):
     """Stretches patrolled less often than their open risks call for, with a suggested
     frequency and the reason (rule: docs/cli.md, setting patrol_rule). 巡线频次建议。"""
     from linerisk.cli.output import default_format, emit
@@ -168,7 +176,7 @@ def advise(env: Env, on, fmt):
             "damaged_fence_m": round(a.damaged_fence_m, 1),
             "reasons": list(a.reasons_in(reasons_lang)),
         }
-        for a in advise_(reg, on=on)
+        for a in advise_(reg, on=on, line=line, by=org)
     ]
     emit(
         rows,

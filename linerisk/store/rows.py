@@ -244,10 +244,12 @@ def network_near(
     return build()
 
 
-def network_of_lines(store: Store, settings: Settings, ids: Sequence[str]) -> Network | None:
+def network_of_lines(
+    store: Store, settings: Settings, ids: Sequence[str], fences: bool = False
+) -> Network | None:
     """The lines ``ids`` of the store's network alone, each with all its kilometre
-    posts, chain breaks and segments; no areas and no fences. None when the store
-    has none of these lines."""
+    posts, chain breaks and segments (and its fences, if asked); no areas. None
+    when the store has none of these lines."""
     line_rows, line_geoms = _read(store, "lines", where={"id": list(ids)})
     if not line_rows:
         return None
@@ -259,7 +261,7 @@ def network_of_lines(store: Store, settings: Settings, ids: Sequence[str]) -> Ne
         "neighbourhoods": empty,
         "fences": empty,
     }
-    for kind in ("kmposts", "chain_breaks", "segments"):
+    for kind in ("kmposts", "chain_breaks", "segments", *(("fences",) if fences else ())):
         layers[kind] = _read(store, kind, geometry=kind != "segments", where={"line": found})
     with trusted_geometries():
         return _network_from_store(store, settings, layers.__getitem__)
