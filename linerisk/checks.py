@@ -36,6 +36,7 @@ from linerisk.errors import LineriskError
 if TYPE_CHECKING:  # pragma: no cover
     from shapely.geometry.base import BaseGeometry
 
+    from linerisk.model import Fence
     from linerisk.network import Network
     from linerisk.register import Register
 
@@ -291,9 +292,13 @@ def check_register(
         )
     else:
         lines = [ln.id for ln in net.lines] if line is None else [line]
+        areas = _Areas(net)
+        fences_of: dict[str, list[Fence]] = {}
+        for f in net.fences:
+            fences_of.setdefault(f.line, []).append(f)
         for line_id in lines:
-            findings += _coverage_findings(net, line_id)
-            findings += _fence_findings(reg, net, line_id, fence_gap)
+            findings += _coverage_findings(net, line_id, areas)
+            findings += _fence_findings(reg, net, line_id, fence_gap, fences_of.get(line_id, []))
         findings += _patrol_findings(net)
         findings += _chain_break_findings(net, residual)
         stale = _stale_findings(reg, net, layers.risks)
@@ -789,24 +794,48 @@ def _sweep(
     return gaps, overlaps
 
 
-def _coverage_findings(net: Network, line_id: str) -> list[Finding]:
+class _Areas:
+    """The police areas and neighbourhoods with their names, and a tree of each
+    kind's extents, built once for all the lines a check goes through."""
+
+    def __init__(self, net: Network) -> None:
+        self.police = np.array([p.geometry for p in net.police_areas], dtype=object)
+        self.police_names = [p.name for p in net.police_areas]
+        self.neighbourhoods = np.array([n.geometry for n in net.neighbourhoods], dtype=object)
+        self.neighbourhood_names = [
+            f"{n.community}（{n.street_office}）" for n in net.neighbourhoods
+        ]
+        self._trees = {
+            "police": shapely.STRtree(self.police),
+            "neighbourhood": shapely.STRtree(self.neighbourhoods),
+        }
+
+    def near(self, kind: str, geometry: BaseGeometry) -> np.ndarray:
+        """Indices (ascending) of the areas of ``kind`` whose extent meets that of
+        ``geometry``: the only ones that can hold part of it."""
+        return np.sort(self._trees[kind].query(geometry))
+
+
+def _coverage_findings(net: Network, line_id: str, areas: _Areas) -> list[Finding]:
     """Stretches of the line with no police area, neighbourhood or segment, or two."""
     li = net.line_index(line_id)
     line = net.lines[li]
     length = float(net.index.lengths[li])
     seg = np.flatnonzero(net._seg_line == li)
+    police = areas.near("police", line.geometry)
+    cells = areas.near("neighbourhood", line.geometry)
     kinds = {
         "police": (
             _polygon_intervals(
-                net, [p.geometry for p in net.police_areas], [p.name for p in net.police_areas], li
+                net, areas.police[police], [areas.police_names[k] for k in police], li
             ),
             ("派出所辖区", "police area"),
         ),
         "neighbourhood": (
             _polygon_intervals(
                 net,
-                [n.geometry for n in net.neighbourhoods],
-                [f"{n.community}（{n.street_office}）" for n in net.neighbourhoods],
+                areas.neighbourhoods[cells],
+                [areas.neighbourhood_names[k] for k in cells],
                 li,
             ),
             ("社区/村", "neighbourhood"),
@@ -876,12 +905,14 @@ def _fence_measures(net: Network, fences: Sequence[Any]) -> np.ndarray:
     return np.column_stack([m0, m1])
 
 
-def _fence_findings(reg: Register, net: Network, line_id: str, fence_gap: float) -> list[Finding]:
-    """Gaps longer than ``fence_gap`` on each side, and every damaged piece."""
+def _fence_findings(
+    reg: Register, net: Network, line_id: str, fence_gap: float, fences: list[Fence]
+) -> list[Finding]:
+    """Gaps longer than ``fence_gap`` on each side of the line with ``fences`` (its
+    own), and every damaged piece."""
     li = net.line_index(line_id)
     line = net.lines[li]
     length = float(net.index.lengths[li])
-    fences = [f for f in net.fences if f.line == line_id]
     ends = _fence_measures(net, fences)
     out: list[Finding] = []
     for side in ("left", "right"):
