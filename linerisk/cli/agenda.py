@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from linerisk.cli.base import Env
-from linerisk.cli.options import on_option, scope_options
+from linerisk.cli.options import meeting_scope, on_option, scope_options
 
 
 @click.command("agenda")
@@ -57,7 +57,6 @@ def agenda(env: Env, line, start, end, police, neighbourhood, on, since, fmt, ou
     """
     from linerisk.errors import LineriskError
     from linerisk.maps.agenda import build_agenda, format_for, render_agenda, write_agenda
-    from linerisk.maps.scope import register_for_scope, resolve_scope
 
     reg = env.open_register()
     lang = local_lang or env.language(reg)
@@ -68,16 +67,7 @@ def agenda(env: Env, line, start, end, police, neighbourhood, on, since, fmt, ou
             if lang == "zh"
             else "XLSX is a binary format: give the file to write with -o"
         )
-    choice = {
-        "line": line,
-        "start": start,
-        "end": end,
-        "police": police,
-        "neighbourhood": neighbourhood,
-    }
-    # only the part of the network around the scope is read (a national register)
-    scoped = register_for_scope(reg, **choice)
-    scope = resolve_scope(scoped.network, **choice)
+    scoped, scope = meeting_scope(reg, line, start, end, police, neighbourhood)
     result = build_agenda(scoped, scope, on=on, since=since, lang=lang)
     if output is None:
         click.echo(render_agenda(result, fmt), nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from linerisk.cli.base import Env
-from linerisk.cli.options import on_option, scope_options
+from linerisk.cli.options import meeting_scope, on_option, scope_options
 
 
 @click.command("map")
@@ -56,20 +56,10 @@ def map_(
     linerisk map --line JD --from K5+000 --to K12+000 --on 2026-11-25 -o meeting.html
     linerisk map --police 天津站派出所 --offline -o 天津站.html --svg 天津站.svg
     """
-    from linerisk.maps import resolve_scope, write_diagram, write_meeting_map
-    from linerisk.maps.scope import register_for_scope
+    from linerisk.maps import write_diagram, write_meeting_map
 
-    choice = {
-        "line": line,
-        "start": start,
-        "end": end,
-        "police": police,
-        "neighbourhood": neighbourhood,
-    }
-    # only the part of the network around the scope is read (a national register)
-    reg = register_for_scope(env.open_register(), **choice)
+    reg, scope = meeting_scope(env.open_register(), line, start, end, police, neighbourhood)
     lang = local_lang or env.language(reg)
-    scope = resolve_scope(reg.network, **choice)
     path = write_meeting_map(reg, output, scope, lang=lang, on=on, offline=offline, tiles=tiles)
     written = [str(path)]
     if svg:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from linerisk.maps.scope import Scope
 
 from linerisk.cli.output import FORMATS
 
@@ -167,3 +171,27 @@ def scope_options(f):
     ):
         f = option(f)
     return f
+
+
+def meeting_scope(
+    register: Any,
+    line: str | None,
+    start: str | None,
+    end: str | None,
+    police: str | None,
+    neighbourhood: str | None,
+) -> tuple[Any, Scope]:
+    """The register as a meeting on the scope chosen with :func:`scope_options`
+    reads it (only the part of the network around the scope: a national
+    register), and that scope resolved on it."""
+    from linerisk.maps.scope import register_for_scope, resolve_scope
+
+    choice = {
+        "line": line,
+        "start": start,
+        "end": end,
+        "police": police,
+        "neighbourhood": neighbourhood,
+    }
+    scoped = register_for_scope(register, **choice)
+    return scoped, resolve_scope(scoped.network, **choice)
